@@ -1,0 +1,79 @@
+// The committed chain: blocks by height, their commit certificates and results, the indexes,
+// and the account state they produced (DESIGN.md section 5).
+//
+// Two implementations behind this interface: RocksChainStore (storage/rocks_chain_store.h), the
+// product, and MemoryChainStore (storage/memory_chain_store.h) for the deterministic simulator.
+// tests/unit/chain_store_conformance_test.cpp runs one suite against both.
+//
+// Thread-safety: reads may run concurrently with each other and with one writer; commits are
+// serialised by the caller (the node's single commit path).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ledger/core/block.h"
+#include "ledger/core/certificates.h"
+#include "ledger/core/state.h"
+
+namespace ledger::storage {
+
+// Bumped whenever the on-disk layout changes; a database of another version is refused.
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+struct ChainTip {
+  std::uint64_t height = 0;
+  Hash block_id;
+  friend bool operator==(const ChainTip&, const ChainTip&) = default;
+};
+
+struct TxLocation {
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+  friend bool operator==(const TxLocation&, const TxLocation&) = default;
+};
+
+// Everything committing one block writes, in one atomic, synced batch.
+struct BlockCommit {
+  Block block;
+  QuorumCert commit_cert;  // the QC that committed block (genesis: genesis_qc(block))
+  BlockResults results;    // results.codes.size() == block.transactions.size()
+  std::map<Address, Account> changed_accounts;  // empty Account = delete
+  StateAccumulator accumulator;  // state after the block; digest == results.state_root
+};
+
+class ChainStore : public AccountReader {
+ public:
+  ~ChainStore() override = default;
+
+  virtual const std::string& chain_id() const = 0;
+  // nullopt until the genesis block is committed.
+  virtual std::optional<ChainTip> tip() const = 0;
+
+  // Appends one block. Refused, with nothing written:
+  //  - kAlreadyExists if the height is already stored (never an overwrite);
+  //  - kFailedPrecondition if the height is not tip + 1 (0 for an empty store), the parent id
+  //    is not the tip's id, the chain id differs, the results count does not match, or the
+  //    accumulator digest differs from results.state_root.
+  // kIoError if the write failed; then nothing of it is visible.
+  virtual Status commit(const BlockCommit& commit) = 0;
+
+  // kNotFound when absent; kCorruption when stored bytes do not decode.
+  virtual StatusOr<Block> block_at(std::uint64_t height) const = 0;
+  virtual StatusOr<Bytes> raw_block_at(std::uint64_t height) const = 0;
+  virtual StatusOr<std::uint64_t> height_of(const Hash& block_id) const = 0;
+  virtual StatusOr<TxLocation> transaction_location(const Hash& tx_hash) const = 0;
+  virtual StatusOr<QuorumCert> commit_cert_at(std::uint64_t height) const = 0;
+  virtual StatusOr<BlockResults> results_at(std::uint64_t height) const = 0;
+  // The accumulator after the tip; the empty accumulator before genesis.
+  virtual StatusOr<StateAccumulator> accumulator() const = 0;
+  // AccountReader: the account as of the tip; Account{} when absent.
+  StatusOr<Account> account(const Address& address) const override = 0;
+  // Visits every stored account in address order; stops early with the visitor's error.
+  virtual Status for_each_account(
+      const std::function<Status(const Address&, const Account&)>& visit) const = 0;
+};
+
+}  // namespace ledger::storage
