@@ -129,8 +129,10 @@ Signature Signer::sign(const Hash& message,
   std::array<std::uint8_t, 32> aux{};
   if (aux_random) {
     aux = *aux_random;
-  } else {
-    LEDGER_ASSERT(os_random(aux).is_ok());
+  } else if (!os_random(aux).is_ok()) {
+    // BIP340 stays secure with a fixed aux value (it only adds side-channel protection), so a
+    // failing random source degrades to deterministic signing rather than aborting.
+    aux.fill(0);
   }
   Signature sig;
   LEDGER_ASSERT(secp256k1_schnorrsig_sign32(impl_->ctx, sig.bytes.data(), message.bytes.data(),
