@@ -38,8 +38,11 @@ struct TxLocation {
 // Everything committing one block writes, in one atomic, synced batch.
 struct BlockCommit {
   Block block;
-  QuorumCert commit_cert;  // the QC that committed block (genesis: genesis_qc(block))
-  BlockResults results;    // results.codes.size() == block.transactions.size()
+  // The QC that proves the block committed: a QC for a block B1 whose parent B0 is this block or
+  // a committed descendant of it, with B1.round == B0.round + 1 (the 2-chain rule). Genesis:
+  // genesis_qc(block). Blocks committed together as ancestors share their batch's QC.
+  QuorumCert commit_cert;
+  BlockResults results;                         // results.codes.size() == block.transactions.size()
   std::map<Address, Account> changed_accounts;  // empty Account = delete
   StateAccumulator accumulator;  // state after the block; digest == results.state_root
 };
