@@ -3,7 +3,7 @@
 //
 // Two implementations behind this interface: RocksChainStore (storage/rocks_chain_store.h), the
 // product, and MemoryChainStore (storage/memory_chain_store.h) for the deterministic simulator.
-// tests/unit/chain_store_conformance_test.cpp runs one suite against both.
+// tests/unit/storage/chain_store_conformance_test.cpp runs one suite against both.
 //
 // Thread-safety: reads may run concurrently with each other and with one writer; commits are
 // serialised by the caller (the node's single commit path).

@@ -41,7 +41,8 @@ struct VerifyReport {
 //  - height 0 equals genesis.genesis_block();
 //  - height, chain id, parent id and parent QC link to the previous block; round and
 //    timestamp increase; the block id index points back at the height;
-//  - the transactions root matches; every transaction is indexed at (height, index);
+//  - the transactions root matches; every transaction is indexed at its position or, for a
+//    repeated transaction, at its first earlier position;
 //  - the commit certificate is a valid QC of the genesis validators proving a 2-chain over this
 //    block or a stored descendant;
 //  - re-execution gives the stored results, the stored state root, and the header state root of

@@ -1,0 +1,35 @@
+// The checks every ChainStore makes before it writes a commit (include/ledger/storage/
+// chain_store.h, ChainStore::commit). Private to storage/: RocksChainStore and
+// MemoryChainStore both call validate_commit, so the two stores refuse the same commits with the
+// same codes and messages.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "ledger/core/block.h"
+#include "ledger/storage/chain_store.h"
+
+namespace ledger::storage::detail {
+
+// What a store knows about itself when a commit arrives.
+struct CommitTarget {
+  std::string_view chain_id;            // the store's chain id
+  std::optional<ChainTip> tip;          // nullopt before genesis
+  bool height_stored = false;           // a block is already stored at the commit's height
+  BlockLimits limits;                   // the bounds the store decodes stored blocks with
+  std::size_t encoded_block_bytes = 0;  // encode_block(commit.block).size()
+};
+
+// Returns ok if `commit` may be appended to `target`, else, in this order of precedence:
+//  - kAlreadyExists if the height is already stored (never an overwrite);
+//  - kFailedPrecondition if the chain id differs, the height is not tip + 1 (0 on an empty
+//    store), the parent id is not the tip's id (not checked for genesis, whose parent is the
+//    genesis document hash), the results count differs from the transaction count, or the
+//    accumulator digest differs from results.state_root;
+//  - kInvalidArgument if the block exceeds `limits` (the store could not read it back).
+// Every message names the values that disagree.
+Status validate_commit(const BlockCommit& commit, const CommitTarget& target);
+
+}  // namespace ledger::storage::detail
