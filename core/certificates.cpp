@@ -181,6 +181,10 @@ Status verify_vote(const Vote& vote, std::string_view chain_id, const ValidatorS
   if (!validators.contains(vote.signer)) {
     return Status::invalid_argument("vote from non-validator " + vote.signer.hex());
   }
+  if (vote.data.parent_round >= vote.data.round) {
+    return Status::invalid_argument("vote parent round " + std::to_string(vote.data.parent_round) +
+                                    " is not below its round " + std::to_string(vote.data.round));
+  }
   if (!verify_signature(vote.signer, vote_signing_hash(chain_id, vote.data), vote.signature)) {
     return Status::invalid_argument("bad vote signature from " + vote.signer.hex());
   }

@@ -31,8 +31,30 @@ class Fd {
   int fd_;
 };
 
+Status write_all(int fd, const std::string& text, const std::filesystem::path& path) {
+  std::size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_status("cannot write key file", path);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return Status::ok();
+}
+
+Status sync_directory(const std::filesystem::path& path) {
+  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) return errno_status("cannot sync directory", dir);
+  return Status::ok();
+}
+
 }  // namespace
 
+// Writes a temporary file beside `path` (mode 0600, fsynced), then renames it into place and
+// syncs the directory: a crash at any instant leaves either the old key or the new one.
 Status write_key_file(const std::filesystem::path& path, const SecretKey& secret, bool overwrite) {
   auto signer = Signer::create(secret);
   if (!signer.is_ok()) return signer.status();
@@ -42,28 +64,38 @@ Status write_key_file(const std::filesystem::path& path, const SecretKey& secret
   doc["public_key"] = signer->public_key().hex();
   std::string text = doc.dump(2) + "\n";
 
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
-  Fd fd(::open(path.c_str(), flags, 0600));
-  if (fd.get() < 0) {
-    if (errno == EEXIST) {
-      return Status::already_exists("key file " + path.string() + " already exists");
-    }
-    return errno_status("cannot create key file", path);
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(path, ec)) {
+    return Status::already_exists("key file " + path.string() + " already exists");
   }
-  // An existing file opened with O_TRUNC keeps its old mode; narrow it.
-  if (::fchmod(fd.get(), 0600) != 0) return errno_status("cannot chmod key file", path);
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status("cannot write key file", path);
-    }
-    written += static_cast<std::size_t>(n);
-  }
+  std::filesystem::path temp = path;
+  temp += ".tmp";
+  Status status = [&]() -> Status {
+    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (fd.get() < 0) return errno_status("cannot create key file", temp);
+    // A stale temporary file keeps its old mode when reopened; narrow it.
+    if (::fchmod(fd.get(), 0600) != 0) return errno_status("cannot chmod key file", temp);
+    LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
+    if (::fsync(fd.get()) != 0) return errno_status("cannot sync key file", temp);
+    return Status::ok();
+  }();
   std::memset(text.data(), 0, text.size());
-  if (::fsync(fd.get()) != 0) return errno_status("cannot sync key file", path);
-  return Status::ok();
+  if (status.is_ok() && !overwrite) {
+    // link(2) fails if `path` appeared meanwhile: never replace a key that was not asked for.
+    if (::link(temp.c_str(), path.c_str()) != 0) {
+      status = errno == EEXIST
+                   ? Status::already_exists("key file " + path.string() + " already exists")
+                   : errno_status("cannot create key file", path);
+    }
+    ::unlink(temp.c_str());
+  } else if (status.is_ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = errno_status("cannot replace key file", path);
+  }
+  if (!status.is_ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return sync_directory(path);
 }
 
 StatusOr<SecretKey> read_key_file(const std::filesystem::path& path) {

@@ -15,7 +15,8 @@ namespace ledger::node {
 inline constexpr std::string_view kKeyFileType = "ledgerd-bip340-secret-key";
 inline constexpr std::size_t kKeyFileBytesMax = 4096;
 
-// Writes `secret` to `path`, created with mode 0600. kAlreadyExists if the file exists and
+// Writes `secret` to `path` atomically (temporary file, fsync, rename, directory fsync), mode
+// 0600. kAlreadyExists if the file exists and
 // `overwrite` is false; kIoError naming the path and errno text on any system failure.
 Status write_key_file(const std::filesystem::path& path, const SecretKey& secret,
                       bool overwrite = false);

@@ -387,6 +387,15 @@ TEST_F(VerifyVote, RejectsChangedVoteData) {
   EXPECT_EQ(verify_vote(v, kChain, validators_).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(VerifyVote, RejectsParentRoundNotBelowRound) {
+  for (std::uint64_t parent_round : {3u, 4u}) {
+    Vote v = vote(1, vote_data(3, parent_round));
+    Status s = verify_vote(v, kChain, validators_);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(contains(s, "parent round")) << s.message();
+  }
+}
+
 // ---- verify_qc ----
 
 TEST_F(VerifyQc, AcceptsThreeOfFour) {

@@ -2,7 +2,9 @@
 #include "ledger/node/key_file.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <vector>
 
 #include <filesystem>
 #include <fstream>
@@ -115,6 +117,25 @@ TEST_F(KeyFile, OverwriteReplacesContentAndNarrowsModeTo0600) {
   auto read = read_key_file(path());
   ASSERT_TRUE(read.is_ok()) << read.status().to_string();
   EXPECT_EQ(read->hex(), kSecretHex);
+}
+
+TEST_F(KeyFile, WriteLeavesOnlyTheKeyFileInTheDirectory) {
+  ASSERT_TRUE(write_key_file(path(), secret()).is_ok());
+  ASSERT_TRUE(write_key_file(path(), secret(), /*overwrite=*/true).is_ok());
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir_.path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"validator.key"});
+}
+
+TEST_F(KeyFile, StaleTemporaryFileDoesNotLeakItsMode) {
+  fs::path temp = path();
+  temp += ".tmp";
+  write_raw(temp, "stale", fs::perms(0644));
+  ASSERT_TRUE(write_key_file(path(), secret()).is_ok());
+  EXPECT_EQ(mode_of(path()), 0600u);
+  EXPECT_FALSE(fs::exists(temp));
 }
 
 TEST_F(KeyFile, OverwriteOfAbsentFileCreatesIt) {
