@@ -8,11 +8,13 @@
 //     "accounts":   [{"address": "<64 hex>", "balance": "1000000"}],   balance: decimal string
 //     "consensus": {
 //       "block_transactions_max": 5000, "block_bytes_max": 4194304,
-//       "transaction_bytes_max": 512,
+//       "transaction_bytes_max": 471,
 //       "round_timeout_ms": 1000, "round_timeout_multiplier_percent": 150,
 //       "round_timeout_backoff_max": 6
 //     }
 //   }
+// Validator names are 1..64 characters of [A-Za-z0-9._-]; balances are > 0 and may also be
+// JSON integers. Unknown fields and keys repeated within one object are rejected.
 #pragma once
 
 #include <cstdint>
@@ -26,12 +28,15 @@
 
 namespace ledger {
 
-inline constexpr std::size_t kGenesisAccountsMax = 1'000'000;
+// Keeps every valid genesis document within the genesis file size limit (about 140 bytes of
+// JSON per account; see node/genesis_file.h).
+inline constexpr std::size_t kGenesisAccountsMax = 400'000;
 
 struct ConsensusParams {
-  std::uint32_t block_transactions_max = 5000;           // 1..100000
-  std::uint64_t block_bytes_max = 4 * 1024 * 1024;       // 1 KiB..64 MiB
-  std::uint32_t transaction_bytes_max = 512;             // 64..kTransferBytesMax... see genesis.cpp
+  std::uint32_t block_transactions_max = 5000;      // 1..100000
+  std::uint64_t block_bytes_max = 4 * 1024 * 1024;  // 1 KiB..64 MiB, fits a full block*
+  // From the smallest transfer on this chain (no memo) to kTransferBytesMax (the largest).
+  std::uint32_t transaction_bytes_max = static_cast<std::uint32_t>(kTransferBytesMax);
   std::uint64_t round_timeout_ms = 1000;                 // 10..600000
   std::uint32_t round_timeout_multiplier_percent = 150;  // 100..1000
   std::uint32_t round_timeout_backoff_max = 6;           // 0..32: exponent cap
@@ -39,6 +44,8 @@ struct ConsensusParams {
   BlockLimits block_limits() const { return {block_transactions_max, block_bytes_max}; }
   friend bool operator==(const ConsensusParams&, const ConsensusParams&) = default;
 };
+// * block_bytes_max must also hold a header whose QC is signed by every validator plus one
+//   transaction of transaction_bytes_max, so that no valid block can be undecodable.
 
 struct GenesisAccount {
   Address address;
@@ -58,6 +65,8 @@ struct Genesis {
   // Height 0, round 0, parent id = document_hash(), state root = digest of the allocation.
   Block genesis_block() const;
   StateAccumulator genesis_state() const;
+
+  friend bool operator==(const Genesis&, const Genesis&) = default;
 };
 
 // Parses and validates genesis JSON. Every error names the field, e.g.

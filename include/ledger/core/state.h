@@ -98,6 +98,20 @@ using SignatureCheck = std::function<bool(const SignedTransfer& tx)>;
 // sender's nonce, the balance covers the amount and no balance or nonce would overflow; success
 // moves the funds and increments the nonce; any failure records its code and changes nothing.
 // Errors only if `state` fails to read.
+//
+// The checks run in this order and the first failure is the result:
+//   1. kWrongChainId   tx chain id != block.header.chain_id
+//   2. kBadSignature   signature_ok(tx) if given, else verify_transfer_signature(tx)
+//   3. kBadNonce       tx nonce != the sender's nonce
+//   4. kNonceExhausted the sender's nonce is 2^64-1 (so it cannot be incremented)
+//   5. kInsufficientFunds amount > the sender's balance (self-transfers included)
+//   6. kBalanceOverflow   recipient balance + amount > 2^64-1 (recipient != sender only)
+// Why: 1-2 need no state (cheapest first), so a forged or foreign transaction reports the
+// same code whatever the state. Among the sender checks the nonce comes first: a replayed or
+// out-of-order transaction is always kBadNonce, never a misleading funds error, and 4 can only
+// fire for the one nonce that matches. The recipient is read only once the sender's checks
+// pass. A self-transfer that passes 1-5 succeeds and only increments the nonce. Every
+// transaction gets exactly one code; the accounts touched are read at most once each.
 StatusOr<ExecutionOutput> execute_block(const Block& block, const AccountReader& state,
                                         const StateAccumulator& before,
                                         const SignatureCheck& signature_ok = {});
