@@ -1,5 +1,6 @@
 #include "support/chain_fixture.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "ledger/core/assert.h"
@@ -12,28 +13,17 @@ Account account_in(const std::map<Address, Account>& state, const Address& addre
   return it == state.end() ? Account() : it->second;
 }
 
-// One transfer against `state`; on success updates `state` and returns kSuccess.
-TxResultCode model_apply(const std::string& chain_id, std::map<Address, Account>& state,
-                         const SignedTransfer& tx) {
-  const Transfer& t = tx.transfer;
-  if (t.chain_id != chain_id) return TxResultCode::kWrongChainId;
-  if (!verify_transfer_signature(tx)) return TxResultCode::kBadSignature;
-  Account sender = account_in(state, t.sender);
-  if (t.nonce != sender.nonce) return TxResultCode::kBadNonce;
-  if (t.amount > sender.balance) return TxResultCode::kInsufficientFunds;
-  if (sender.nonce == std::numeric_limits<std::uint64_t>::max()) {
-    return TxResultCode::kNonceExhausted;
+// Reads a std::map as account state, for execute_block.
+class MapReader final : public AccountReader {
+ public:
+  explicit MapReader(const std::map<Address, Account>& state) : state_(state) {}
+  StatusOr<Account> account(const Address& address) const override {
+    return account_in(state_, address);
   }
-  if (t.recipient != t.sender && account_in(state, t.recipient).balance >
-                                     std::numeric_limits<std::uint64_t>::max() - t.amount) {
-    return TxResultCode::kBalanceOverflow;
-  }
-  sender.balance -= t.amount;
-  sender.nonce += 1;
-  state[t.sender] = sender;
-  state[t.recipient].balance += t.amount;
-  return TxResultCode::kSuccess;
-}
+
+ private:
+  const std::map<Address, Account>& state_;
+};
 
 }  // namespace
 
@@ -121,18 +111,17 @@ BlockCommit make_block_commit(Block block, std::vector<TxResultCode> codes,
   return commit;
 }
 
-ModelExecution model_execute(const std::string& chain_id, const std::map<Address, Account>& state,
-                             const std::vector<SignedTransfer>& transactions) {
-  std::map<Address, Account> working = state;
-  ModelExecution out;
-  for (const SignedTransfer& tx : transactions) {
-    TxResultCode code = model_apply(chain_id, working, tx);
-    out.codes.push_back(code);
-    if (code != TxResultCode::kSuccess) continue;
-    out.changed[tx.transfer.sender] = working[tx.transfer.sender];
-    out.changed[tx.transfer.recipient] = working[tx.transfer.recipient];
+QuorumCert sign_qc(const VoteData& data, const std::string& chain_id,
+                   const std::vector<Signer>& signers) {
+  QuorumCert qc;
+  qc.data = data;
+  const Hash message = vote_signing_hash(chain_id, data);
+  for (const Signer& signer : signers) {
+    qc.signatures.push_back({signer.public_key(), signer.sign(message)});
   }
-  return out;
+  std::sort(qc.signatures.begin(), qc.signatures.end(),
+            [](const auto& a, const auto& b) { return a.signer < b.signer; });
+  return qc;
 }
 
 TestChain::TestChain(std::string chain_id, std::map<Address, Account> allocation)
@@ -144,11 +133,49 @@ TestChain::TestChain(std::string chain_id, std::map<Address, Account> allocation
   accounts_ = std::move(allocation);
 }
 
+TestChain::TestChain(const Genesis& genesis, std::vector<Signer> validator_signers)
+    : chain_id_(genesis.chain_id),
+      signers_(std::make_shared<const std::vector<Signer>>(std::move(validator_signers))) {
+  std::map<Address, Account> allocation;
+  for (const auto& a : genesis.accounts)
+    allocation[a.address] = Account{a.balance, 0};
+  commits_.push_back(
+      make_block_commit(genesis.genesis_block(), {}, allocation, {}, StateAccumulator()));
+  LEDGER_ASSERT(commits_.back().accumulator == genesis.genesis_state());
+  accounts_ = std::move(allocation);
+}
+
+QuorumCert TestChain::certify(const VoteData& data) const {
+  if (!signers_) {
+    QuorumCert qc;
+    qc.data = data;
+    return qc;
+  }
+  return sign_qc(data, chain_id_, *signers_);
+}
+
 BlockCommit TestChain::build(std::vector<SignedTransfer> transactions) const {
-  ModelExecution execution = model_execute(chain_id_, accounts_, transactions);
-  Block block = make_child_block(last().block, std::move(transactions), last().results.state_root);
-  return make_block_commit(std::move(block), std::move(execution.codes),
-                           std::move(execution.changed), accounts_, last().accumulator);
+  const Block& parent = last().block;
+  Block block = make_child_block(parent, std::move(transactions), last().results.state_root);
+  if (parent.header.height > 0) {
+    block.header.parent_qc = certify(unsigned_qc(parent).data);
+    block.header.transactions_root = transactions_root(block.transactions);
+  }
+  auto output = execute_block(block, MapReader(accounts_), last().accumulator);
+  LEDGER_ASSERT(output.is_ok());
+  BlockCommit commit;
+  commit.accumulator = output->accumulator;
+  commit.results = output->results;
+  commit.changed_accounts = std::move(output->changed);
+  // The 2-chain that commits `block`: a QC for a child one round later.
+  VoteData child;
+  child.block_id = sha256(as_bytes("fixture child of " + block.id().hex()));
+  child.round = block.header.round + 1;
+  child.parent_id = block.id();
+  child.parent_round = block.header.round;
+  commit.commit_cert = certify(child);
+  commit.block = std::move(block);
+  return commit;
 }
 
 const BlockCommit& TestChain::next(std::vector<SignedTransfer> transactions) {

@@ -1,18 +1,21 @@
 // Builds valid chains of BlockCommits for tests, without consensus or a node.
 //
 // Blocks are well formed (height, round, parent id, parent QC, transactions root, state root
-// all set as the protocol wants) and signed transfers are real BIP340 signatures by fixed keys,
-// but commit certificates carry no signatures (stores do not verify them), and execution is a
-// small model of DESIGN.md section 4 (model_execute below), not the product's executor. To use
-// the real executor later, replace model_execute in TestChain::build with execute_block.
+// all set as the protocol wants), signed transfers are real BIP340 signatures by fixed keys,
+// and execution is the product's execute_block. A chain made from a Genesis with its
+// validators' signers has fully signed QCs (parent QCs and commit certificates) and passes the
+// chain verifier; one made from a bare chain id and allocation has unsigned QCs, which stores
+// accept since they do not verify certificates.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ledger/core/block.h"
+#include "ledger/core/genesis.h"
 #include "ledger/core/keys.h"
 #include "ledger/core/state.h"
 #include "ledger/core/transaction.h"
@@ -65,22 +68,18 @@ BlockCommit make_block_commit(Block block, std::vector<TxResultCode> codes,
                               const std::map<Address, Account>& previous,
                               const StateAccumulator& before);
 
-struct ModelExecution {
-  std::vector<TxResultCode> codes;     // one per transaction
-  std::map<Address, Account> changed;  // final value of every account a success touched
-};
-
-// Executes `transactions` in order against `state` by the rules of DESIGN.md section 4 (chain
-// id, signature, nonce, balance, overflow), recording a failure code and changing nothing for
-// a transaction that fails.
-ModelExecution model_execute(const std::string& chain_id, const std::map<Address, Account>& state,
-                             const std::vector<SignedTransfer>& transactions);
+// A QC over `data` signed by every signer, signatures sorted by signer.
+QuorumCert sign_qc(const VoteData& data, const std::string& chain_id,
+                   const std::vector<Signer>& signers);
 
 // A chain under construction: its genesis, the commits made so far, and the model account
 // state after the last one. Copy it to build a fork or a block ahead without disturbing it.
 class TestChain {
  public:
+  // Unsigned QCs; genesis parent id is fixture_document_hash(chain_id).
   TestChain(std::string chain_id, std::map<Address, Account> allocation);
+  // Genesis block and allocation from `genesis`; every QC signed by `validator_signers`.
+  TestChain(const Genesis& genesis, std::vector<Signer> validator_signers);
 
   const std::string& chain_id() const { return chain_id_; }
   const BlockCommit& genesis() const { return commits_.front(); }
@@ -100,8 +99,11 @@ class TestChain {
                           std::uint64_t pending = 0) const;
 
  private:
+  QuorumCert certify(const VoteData& data) const;
+
   std::string chain_id_;
-  std::vector<BlockCommit> commits_;     // never empty: genesis first
+  std::shared_ptr<const std::vector<Signer>> signers_;  // null: QCs unsigned
+  std::vector<BlockCommit> commits_;                    // never empty: genesis first
   std::map<Address, Account> accounts_;  // model state after last(); no empty account
 };
 
