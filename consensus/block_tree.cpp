@@ -1,0 +1,109 @@
+#include "ledger/consensus/block_tree.h"
+
+#include <algorithm>
+
+namespace ledger::consensus {
+
+BlockTree::BlockTree(Block root, std::size_t pending_blocks_max)
+    : root_id_(root.id()), pending_blocks_max_(pending_blocks_max) {
+  LEDGER_ASSERT(pending_blocks_max_ >= 1);
+  nodes_.emplace(root_id_, Node{std::move(root), Hash{}});
+}
+
+const Block* BlockTree::find(const Hash& id) const {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : &it->second.block;
+}
+
+Status BlockTree::insert(const Block& block, const Hash& id) {
+  LEDGER_ASSERT(block.id() == id);
+  if (nodes_.contains(id)) return Status::already_exists("block " + id.hex() + " is in the tree");
+  const BlockHeader& h = block.header;
+  auto parent_it = nodes_.find(h.parent_id);
+  if (parent_it == nodes_.end()) {
+    return Status::failed_precondition("parent " + h.parent_id.hex() + " is not in the tree");
+  }
+  const BlockHeader& p = parent_it->second.block.header;
+  if (h.parent_qc.block_id() != h.parent_id) {
+    return Status::failed_precondition("parent id differs from the parent QC's block");
+  }
+  if (h.parent_qc.round() != p.round) {
+    return Status::failed_precondition("parent QC round " + std::to_string(h.parent_qc.round()) +
+                                       " is not the parent's round " + std::to_string(p.round));
+  }
+  if (h.chain_id != p.chain_id) return Status::failed_precondition("chain id differs from parent");
+  if (p.height == UINT64_MAX || h.height != p.height + 1) {
+    return Status::failed_precondition("height " + std::to_string(h.height) +
+                                       " is not parent height + 1");
+  }
+  if (h.round <= p.round) {
+    return Status::failed_precondition("round " + std::to_string(h.round) +
+                                       " is not above the parent's " + std::to_string(p.round));
+  }
+  if (h.timestamp_ms <= p.timestamp_ms) {
+    return Status::failed_precondition("timestamp " + std::to_string(h.timestamp_ms) +
+                                       " is not after the parent's " +
+                                       std::to_string(p.timestamp_ms));
+  }
+  if (size() >= pending_blocks_max_) {
+    return Status::resource_exhausted("pending_blocks_max (" + std::to_string(pending_blocks_max_) +
+                                      ") uncommitted blocks reached");
+  }
+  nodes_.emplace(id, Node{block, h.parent_id});
+  LEDGER_ASSERT(size() <= pending_blocks_max_);
+  return Status::ok();
+}
+
+bool BlockTree::descends_from(const Hash& id, const Hash& ancestor) const {
+  Hash cursor = id;
+  while (true) {
+    if (cursor == ancestor) return true;
+    auto it = nodes_.find(cursor);
+    if (it == nodes_.end() || cursor == root_id_) return false;
+    cursor = it->second.parent;
+  }
+}
+
+std::vector<const Block*> BlockTree::path_from_root(const Hash& id) const {
+  std::vector<const Block*> path;
+  Hash cursor = id;
+  while (cursor != root_id_) {
+    auto it = nodes_.find(cursor);
+    if (it == nodes_.end()) return {};
+    path.push_back(&it->second.block);
+    cursor = it->second.parent;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+std::vector<Hash> BlockTree::commit(const Hash& id) {
+  LEDGER_ASSERT(nodes_.contains(id));
+  LEDGER_ASSERT(id != root_id_);
+  std::vector<Hash> pruned;
+  for (const auto& [node_id, node] : nodes_) {
+    if (!descends_from(node_id, id)) pruned.push_back(node_id);
+  }
+  for (const auto& p : pruned)
+    nodes_.erase(p);
+  root_id_ = id;
+  nodes_.at(root_id_).parent = Hash{};
+  LEDGER_ASSERT(nodes_.contains(root_id_));
+  std::sort(pruned.begin(), pruned.end());  // deterministic order for the caller
+  return pruned;
+}
+
+std::vector<Block> BlockTree::chain_back(const Hash& id, std::size_t count) const {
+  std::vector<Block> out;
+  Hash cursor = id;
+  while (out.size() < count) {
+    auto it = nodes_.find(cursor);
+    if (it == nodes_.end()) break;
+    out.push_back(it->second.block);
+    if (cursor == root_id_) break;
+    cursor = it->second.parent;
+  }
+  return out;
+}
+
+}  // namespace ledger::consensus

@@ -1,0 +1,94 @@
+#include "ledger/consensus/certificate_verifier.h"
+
+#include "ledger/core/encoding.h"
+
+namespace ledger::consensus {
+namespace {
+
+Hash qc_digest(const QuorumCert& qc) {
+  ByteWriter w;
+  w.string8("qc");
+  write_qc(w, qc);
+  return sha256(w.data());
+}
+
+Hash tc_digest(const TimeoutCert& tc) {
+  ByteWriter w;
+  w.string8("tc").bytes32(encode_tc(tc));
+  return sha256(w.data());
+}
+
+}  // namespace
+
+CertificateVerifier::CertificateVerifier(std::string chain_id, ValidatorSet validators,
+                                         QuorumCert genesis_qc, std::size_t verified_certs_max)
+    : chain_id_(std::move(chain_id)),
+      validators_(std::move(validators)),
+      genesis_qc_(std::move(genesis_qc)),
+      verified_certs_max_(verified_certs_max) {
+  LEDGER_ASSERT(verified_certs_max_ >= 1);
+  LEDGER_ASSERT(validators_.size() > 0);
+}
+
+void CertificateVerifier::remember(const Hash& digest) {
+  if (cache_.contains(digest)) return;
+  if (cache_.size() >= verified_certs_max_) {
+    cache_.erase(cache_order_.front());
+    cache_order_.pop_front();
+  }
+  cache_.insert(digest);
+  cache_order_.push_back(digest);
+  LEDGER_ASSERT(cache_.size() == cache_order_.size());
+  LEDGER_ASSERT(cache_.size() <= verified_certs_max_);
+}
+
+Status CertificateVerifier::verify_qc(const QuorumCert& qc) {
+  if (qc.round() == 0) return ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_);
+  const Hash digest = qc_digest(qc);
+  if (cached(digest)) return Status::ok();
+  LEDGER_RETURN_IF_ERROR(ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_));
+  remember(digest);
+  return Status::ok();
+}
+
+Status CertificateVerifier::verify_tc(const TimeoutCert& tc) {
+  const Hash digest = tc_digest(tc);
+  if (cached(digest)) return Status::ok();
+  LEDGER_RETURN_IF_ERROR(ledger::verify_tc(tc, chain_id_, validators_, genesis_qc_));
+  remember(digest);
+  // The TC's high QC is verified too; remember it so a proposal carrying it is not re-checked.
+  if (tc.high_qc.round() > 0) remember(qc_digest(tc.high_qc));
+  return Status::ok();
+}
+
+Status CertificateVerifier::verify_vote(const Vote& vote) const {
+  return ledger::verify_vote(vote, chain_id_, validators_);
+}
+
+Status CertificateVerifier::verify_timeout(const Timeout& timeout) {
+  // A new high QC: core verify_timeout checks everything. A high QC already verified: only the
+  // remaining steps of core verify_timeout (membership, round order, the one signature) run, so
+  // the quorum of QC signatures is not re-verified for every timeout that carries it.
+  const bool qc_known = timeout.high_qc.round() == 0 || cached(qc_digest(timeout.high_qc));
+  if (!qc_known) {
+    LEDGER_RETURN_IF_ERROR(ledger::verify_timeout(timeout, chain_id_, validators_, genesis_qc_));
+    remember(qc_digest(timeout.high_qc));
+    return Status::ok();
+  }
+  if (!validators_.contains(timeout.signer)) {
+    return Status::invalid_argument("timeout from non-validator " + timeout.signer.hex());
+  }
+  if (timeout.high_qc.round() >= timeout.round) {
+    return Status::invalid_argument("timeout high QC round is not below the timeout round");
+  }
+  const Hash message = timeout_signing_hash(chain_id_, timeout.round, timeout.high_qc.round());
+  if (!verify_signature(timeout.signer, message, timeout.signature)) {
+    return Status::invalid_argument("bad timeout signature from " + timeout.signer.hex());
+  }
+  if (timeout.high_qc.round() == 0 && timeout.high_qc != genesis_qc_) {
+    return Status::invalid_argument("timeout high QC: round-0 QC is not the genesis QC");
+  }
+  return Status::ok();
+}
+
+}  // namespace ledger::consensus

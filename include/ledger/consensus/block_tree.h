@@ -1,0 +1,66 @@
+// The tree of uncommitted blocks, rooted at the last committed block (DESIGN.md section 3).
+//
+// Every block in the tree descends from the root; inserting a block whose parent is not in the
+// tree is refused (the replica fetches the parent first). Committing a block makes it the new
+// root and prunes every branch that does not descend from it: such a branch can never commit.
+// The number of non-root blocks is bounded by pending_blocks_max.
+//
+// Thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "ledger/core/block.h"
+#include "ledger/core/status.h"
+
+namespace ledger::consensus {
+
+class BlockTree {
+ public:
+  // `root` is committed (genesis, or the last committed block on restart).
+  BlockTree(Block root, std::size_t pending_blocks_max);
+
+  const Block& root() const { return nodes_.at(root_id_).block; }
+  const Hash& root_id() const { return root_id_; }
+  std::uint64_t committed_round() const { return root().header.round; }
+  std::size_t size() const { return nodes_.size() - 1; }  // uncommitted blocks
+  std::size_t pending_blocks_max() const { return pending_blocks_max_; }
+
+  bool contains(const Hash& id) const { return nodes_.contains(id); }
+  // nullptr if absent. Valid until the next insert or commit.
+  const Block* find(const Hash& id) const;
+
+  // Inserts a block whose parent is in the tree. Checks the links a block must have to its
+  // parent: parent id == parent QC block id, QC round == parent round, height == parent + 1,
+  // round > parent round, timestamp > parent's, same chain id. Errors: kFailedPrecondition
+  // (parent missing, or a link broken), kResourceExhausted (pending_blocks_max reached),
+  // kAlreadyExists (already in the tree; harmless).
+  Status insert(const Block& block, const Hash& id);
+
+  // The blocks from the root (exclusive) to `id` (inclusive), oldest first; empty if `id` is
+  // the root or not in the tree.
+  std::vector<const Block*> path_from_root(const Hash& id) const;
+
+  // Makes `id` (in the tree, not the root) the root. Returns the ids pruned (every block that
+  // does not descend from `id`, and the old root chain). Precondition: contains(id).
+  std::vector<Hash> commit(const Hash& id);
+
+  // `id` and up to count - 1 ancestors still in the tree (root included), newest first.
+  std::vector<Block> chain_back(const Hash& id, std::size_t count) const;
+
+ private:
+  struct Node {
+    Block block;
+    Hash parent;  // zero for the root
+  };
+  bool descends_from(const Hash& id, const Hash& ancestor) const;
+
+  std::unordered_map<Hash, Node, HashHasher> nodes_;  // root included; size <= max + 1
+  Hash root_id_;
+  std::size_t pending_blocks_max_;
+};
+
+}  // namespace ledger::consensus
