@@ -1,5 +1,7 @@
 #include "ledger/node/genesis_file.h"
 
+#include "file_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,40 +13,6 @@
 
 namespace ledger::node {
 namespace {
-
-Status errno_status(const std::filesystem::path& path, const std::string& what) {
-  return Status::io_error(path.string() + ": " + what + ": " + std::strerror(errno));
-}
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// Removes a temporary file on scope exit unless it was renamed into place.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempFileGuard(const TempFileGuard&) = delete;
-  TempFileGuard& operator=(const TempFileGuard&) = delete;
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
 
 // Reads to the end of `fd`, failing once more than `bytes_max` bytes arrive (the file may
 // have grown since it was measured), so memory stays bounded by the limit.
@@ -66,27 +34,6 @@ StatusOr<std::string> read_bounded(int fd, const std::filesystem::path& path, st
     }
     text.append(chunk, static_cast<std::size_t>(n));
   }
-}
-
-Status write_all(int fd, const std::string& text, const std::filesystem::path& path) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status(path, "cannot write temporary genesis file");
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  return Status::ok();
-}
-
-// Makes a completed rename durable.
-Status sync_directory(const std::filesystem::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return errno_status(dir, "cannot open directory to sync it");
-  if (::fsync(fd.get()) != 0) return errno_status(dir, "cannot sync directory");
-  return Status::ok();
 }
 
 }  // namespace
@@ -130,7 +77,7 @@ Status write_genesis_file(const std::filesystem::path& path, const Genesis& gene
   if (!reloaded.is_ok()) {
     return reloaded.status().with_context(path.string() + ": refusing to write");
   }
-  std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  const std::filesystem::path dir = parent_directory(path);
   std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
   Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
   if (fd.get() < 0) return errno_status(temp, "cannot create temporary genesis file");

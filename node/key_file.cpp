@@ -1,5 +1,7 @@
 #include "ledger/node/key_file.h"
 
+#include "file_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,48 +12,6 @@
 #include <string>
 
 namespace ledger::node {
-namespace {
-
-Status errno_status(const std::string& what, const std::filesystem::path& path) {
-  return Status::io_error(what + " " + path.string() + ": " + std::strerror(errno));
-}
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-Status write_all(int fd, const std::string& text, const std::filesystem::path& path) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status("cannot write key file", path);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  return Status::ok();
-}
-
-Status sync_directory(const std::filesystem::path& path) {
-  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) return errno_status("cannot sync directory", dir);
-  return Status::ok();
-}
-
-}  // namespace
 
 // Writes a temporary file beside `path` (mode 0600, fsynced), then renames it into place and
 // syncs the directory: a crash at any instant leaves either the old key or the new one.
@@ -72,11 +32,11 @@ Status write_key_file(const std::filesystem::path& path, const SecretKey& secret
   temp += ".tmp";
   Status status = [&]() -> Status {
     Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (fd.get() < 0) return errno_status("cannot create key file", temp);
+    if (fd.get() < 0) return errno_status(temp, "cannot create key file");
     // A stale temporary file keeps its old mode when reopened; narrow it.
-    if (::fchmod(fd.get(), 0600) != 0) return errno_status("cannot chmod key file", temp);
+    if (::fchmod(fd.get(), 0600) != 0) return errno_status(temp, "cannot chmod key file");
     LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
-    if (::fsync(fd.get()) != 0) return errno_status("cannot sync key file", temp);
+    if (::fsync(fd.get()) != 0) return errno_status(temp, "cannot sync key file");
     return Status::ok();
   }();
   std::memset(text.data(), 0, text.size());
@@ -85,27 +45,27 @@ Status write_key_file(const std::filesystem::path& path, const SecretKey& secret
     if (::link(temp.c_str(), path.c_str()) != 0) {
       status = errno == EEXIST
                    ? Status::already_exists("key file " + path.string() + " already exists")
-                   : errno_status("cannot create key file", path);
+                   : errno_status(path, "cannot create key file");
     }
     ::unlink(temp.c_str());
   } else if (status.is_ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = errno_status("cannot replace key file", path);
+    status = errno_status(path, "cannot replace key file");
   }
   if (!status.is_ok()) {
     ::unlink(temp.c_str());
     return status;
   }
-  return sync_directory(path);
+  return sync_directory(parent_directory(path));
 }
 
 StatusOr<SecretKey> read_key_file(const std::filesystem::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::not_found("key file " + path.string() + " does not exist");
-    return errno_status("cannot open key file", path);
+    return errno_status(path, "cannot open key file");
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_status("cannot stat key file", path);
+  if (::fstat(fd.get(), &st) != 0) return errno_status(path, "cannot stat key file");
   if (!S_ISREG(st.st_mode)) {
     return Status::invalid_argument("key file " + path.string() + " is not a regular file");
   }
@@ -124,7 +84,7 @@ StatusOr<SecretKey> read_key_file(const std::filesystem::path& path) {
     ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_status("cannot read key file", path);
+      return errno_status(path, "cannot read key file");
     }
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
