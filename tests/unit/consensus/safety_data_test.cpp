@@ -7,18 +7,17 @@
 
 #include "ledger/core/encoding.h"
 #include "ledger/storage/memory_safety_store.h"
+#include "support/test_keys.h"
 
 namespace ledger::consensus {
 namespace {
+
+using ledger::testing::contains;
 
 constexpr std::string_view kSafetyTag = "ledgerd/safety";
 // Offsets in the encoding: tag (u8 length + 14 bytes), version, two u64 rounds, then flags.
 constexpr std::size_t kVersionOffset = 1 + kSafetyTag.size();
 constexpr std::size_t kVoteFlagOffset = kVersionOffset + 1 + 8 + 8;
-
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
 
 Hash hash_of(std::string_view text) {
   return sha256(as_bytes(text));

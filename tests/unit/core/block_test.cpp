@@ -10,26 +10,17 @@
 #include <vector>
 
 #include "ledger/core/encoding.h"
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
 
+using ledger::testing::contains;
+Signer signer_from(std::uint8_t last) {
+  return ledger::testing::test_signer(0x44, last);
+}
+
 constexpr std::array<std::uint8_t, 32> kAux{};
-
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
-
-Signer signer_from(std::uint8_t seed) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x44;
-  bytes[31] = seed;
-  auto secret = SecretKey::from_bytes(bytes);
-  EXPECT_TRUE(secret.is_ok());
-  auto signer = Signer::create(*secret);
-  EXPECT_TRUE(signer.is_ok());
-  return std::move(signer).value();
-}
 
 Hash hash_of(std::string_view text) {
   return sha256(as_bytes(text));

@@ -5,13 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
 
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
+using ledger::testing::contains;
 
 TEST(ByteWriter, WritesIntegersBigEndian) {
   ByteWriter w;

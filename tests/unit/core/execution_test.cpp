@@ -5,9 +5,14 @@
 #include <map>
 
 #include "ledger/core/state.h"
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
+
+Signer make_signer(std::uint8_t last) {
+  return ledger::testing::test_signer(0, last);
+}
 
 constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 constexpr const char* kChain = "ledgerd-test";
@@ -30,16 +35,6 @@ class FailingReader : public AccountReader {
     return Status::io_error("disk read failed");
   }
 };
-
-Signer make_signer(std::uint8_t n) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[31] = n;
-  auto secret = SecretKey::from_bytes(bytes);
-  LEDGER_ASSERT(secret.is_ok());
-  auto signer = Signer::create(*secret);
-  LEDGER_ASSERT(signer.is_ok());
-  return std::move(signer).value();
-}
 
 StateAccumulator accumulate(const std::map<Address, Account>& accounts) {
   StateAccumulator acc;

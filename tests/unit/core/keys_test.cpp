@@ -4,9 +4,15 @@
 
 #include <cctype>
 #include <string>
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
+
+using ledger::testing::off_curve_key;
+Signer make_signer(std::uint8_t last) {
+  return ledger::testing::test_signer(0, last);
+}
 
 // BIP340 test vector 0 (from the BIP): secret key 3, aux 0, message 0.
 TEST(Keys, Bip340OfficialVectorZero) {
@@ -33,28 +39,6 @@ std::array<std::uint8_t, 32> fixed_hex(std::string_view hex) {
   auto bytes = from_hex_fixed<32>(hex);
   EXPECT_TRUE(bytes.is_ok()) << hex;
   return bytes.is_ok() ? *bytes : std::array<std::uint8_t, 32>{};
-}
-
-Signer make_signer(std::uint8_t last_byte) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[31] = last_byte;
-  auto secret = SecretKey::from_bytes(bytes);
-  EXPECT_TRUE(secret.is_ok());
-  auto signer = Signer::create(*secret);
-  EXPECT_TRUE(signer.is_ok());
-  return std::move(signer).value();
-}
-
-// The smallest x in 1..255 (as a 32-byte big-endian value) that is not on the curve.
-PublicKey first_off_curve_key() {
-  PublicKey key;
-  for (int x = 1; x < 256; ++x) {
-    key.bytes.fill(0);
-    key.bytes[31] = static_cast<std::uint8_t>(x);
-    if (!key.is_valid()) return key;
-  }
-  ADD_FAILURE() << "no x in 1..255 is off the curve";
-  return key;
 }
 
 TEST(SecretKey, RejectsZero) {
@@ -196,7 +180,7 @@ TEST(Signature, VerifyRejectsInvalidPublicKey) {
   Signer signer = make_signer(9);
   Hash message = sha256(as_bytes("m"));
   Signature sig = signer.sign(message);
-  PublicKey off_curve = first_off_curve_key();
+  PublicKey off_curve = off_curve_key();
   ASSERT_FALSE(off_curve.is_valid());
   EXPECT_FALSE(verify_signature(off_curve, message, sig));
   PublicKey above_field;
@@ -233,7 +217,7 @@ TEST(PublicKey, FromHexRejectsUppercase) {
 }
 
 TEST(PublicKey, FromHexRejectsPointNotOnTheCurve) {
-  PublicKey off_curve = first_off_curve_key();
+  PublicKey off_curve = off_curve_key();
   ASSERT_FALSE(off_curve.is_valid());
   auto key = PublicKey::from_hex(off_curve.hex());
   ASSERT_FALSE(key.is_ok());

@@ -5,13 +5,12 @@
 
 #include "ledger/core/encoding.h"
 #include "ledger/core/state.h"
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
 
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
+using ledger::testing::contains;
 
 TEST(AccountEncoding, IsBalanceThenNonceBigEndian) {
   Account a{0x0102030405060708ULL, 0x1112131415161718ULL};

@@ -8,37 +8,18 @@
 
 #include "ledger/core/certificates.h"
 #include "ledger/core/encoding.h"
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
 
+using ledger::testing::contains;
+using ledger::testing::off_curve_key;
+Signer signer_from(std::uint8_t last) {
+  return ledger::testing::test_signer(0x11, last);
+}
+
 constexpr std::array<std::uint8_t, 32> kAux{};
-
-Signer signer_from(std::uint8_t last_byte) {
-  std::array<std::uint8_t, 32> bytes{};
-  bytes[0] = 0x11;
-  bytes[31] = last_byte;
-  auto secret = SecretKey::from_bytes(bytes);
-  EXPECT_TRUE(secret.is_ok());
-  auto signer = Signer::create(*secret);
-  EXPECT_TRUE(signer.is_ok());
-  return std::move(signer).value();
-}
-
-PublicKey off_curve_key() {
-  PublicKey key;
-  for (int x = 1; x < 256; ++x) {
-    key.bytes.fill(0);
-    key.bytes[31] = static_cast<std::uint8_t>(x);
-    if (!key.is_valid()) return key;
-  }
-  ADD_FAILURE() << "no x in 1..255 is off the curve";
-  return key;
-}
-
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
 
 class TransactionTest : public ::testing::Test {
  protected:

@@ -5,9 +5,13 @@
 
 #include <string>
 #include <vector>
+#include "support/test_keys.h"
 
 namespace ledger {
 namespace {
+
+using ledger::testing::contains;
+using ledger::testing::off_curve_key;
 
 PublicKey key_for(std::uint32_t index) {
   std::array<std::uint8_t, 32> bytes{};
@@ -29,21 +33,6 @@ std::vector<Validator> validators_with_powers(const std::vector<std::uint64_t>& 
     out.push_back({key_for(static_cast<std::uint32_t>(i)), powers[i], "v" + std::to_string(i)});
   }
   return out;
-}
-
-PublicKey off_curve_key() {
-  PublicKey key;
-  for (int x = 1; x < 256; ++x) {
-    key.bytes.fill(0);
-    key.bytes[31] = static_cast<std::uint8_t>(x);
-    if (!key.is_valid()) return key;
-  }
-  ADD_FAILURE() << "no x in 1..255 is off the curve";
-  return key;
-}
-
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
 }
 
 struct QuorumCase {

@@ -11,9 +11,12 @@
 #include <string>
 
 #include "support/temp_dir.h"
+#include "support/test_keys.h"
 
 namespace ledger::node {
 namespace {
+
+using ledger::testing::contains;
 
 namespace fs = std::filesystem;
 
@@ -21,10 +24,6 @@ constexpr const char* kSecretHex =
     "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef";
 constexpr const char* kPublicHex =
     "dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659";
-
-bool contains(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string::npos;
-}
 
 SecretKey secret(const char* hex = kSecretHex) {
   auto key = SecretKey::from_hex(hex);
