@@ -10,6 +10,7 @@
 #include "ledger/core/chain_id.h"
 #include "rocks_database.h"
 #include "rocks_safety_store.h"
+#include "rocks_tree_store.h"
 
 namespace ledger::storage {
 
@@ -18,10 +19,12 @@ using detail::Column;
 using detail::Database;
 
 struct RocksChainStore::Impl {
-  explicit Impl(std::unique_ptr<Database> database) : db(std::move(database)), safety(*db) {}
+  Impl(std::unique_ptr<Database> database, const BlockLimits& limits)
+      : db(std::move(database)), safety(*db), tree(*db, limits) {}
 
-  std::unique_ptr<Database> db;     // never null; outlives `safety`
+  std::unique_ptr<Database> db;     // never null; outlives `safety` and `tree`
   detail::RocksSafetyStore safety;  // writes into db's "safety" column family
+  detail::RocksTreeStore tree;      // writes into db's "tree" column family
   mutable std::mutex tip_mutex;
   std::optional<ChainTip> tip;  // guarded by tip_mutex; always equals the tip stored in meta
 };
@@ -282,7 +285,7 @@ StatusOr<std::unique_ptr<RocksChainStore>> RocksChainStore::open(
     if (!meta.is_ok()) return meta.with_context(context);
     auto tip = recover_tip(*db, options.block_limits);
     if (!tip.is_ok()) return tip.status().with_context(context);
-    auto impl = std::make_unique<Impl>(std::move(db));
+    auto impl = std::make_unique<Impl>(std::move(db), options.block_limits);
     impl->tip = *tip;
     return std::unique_ptr<RocksChainStore>(
         new RocksChainStore(expected_chain_id, options, std::move(impl)));
@@ -304,6 +307,10 @@ std::optional<ChainTip> RocksChainStore::tip() const {
 
 consensus::SafetyStore& RocksChainStore::safety_store() {
   return impl_->safety;
+}
+
+consensus::TreeStore& RocksChainStore::tree_store() {
+  return impl_->tree;
 }
 
 Status RocksChainStore::commit(const BlockCommit& commit) {

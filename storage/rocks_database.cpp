@@ -13,7 +13,8 @@ namespace {
 constexpr double kBloomBitsPerKey = 10.0;
 
 constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
-    "blocks", "block_ids", "tx_index", "commit_certs", "results", "accounts", "safety", "meta",
+    "blocks",   "block_ids", "tx_index", "commit_certs", "results",
+    "accounts", "safety",    "tree",     "meta",
 };
 
 rocksdb::ColumnFamilyOptions column_options() {

@@ -1,6 +1,6 @@
 // The one RocksDB instance of a node, its column families, and the byte codecs of its keys.
-// Private to storage/: RocksChainStore and RocksSafetyStore share one Database, and no RocksDB
-// type leaves storage/ (include/ledger/ never includes a RocksDB header).
+// Private to storage/: RocksChainStore, RocksSafetyStore and RocksTreeStore share one Database,
+// and no RocksDB type leaves storage/ (include/ledger/ never includes a RocksDB header).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -29,9 +29,10 @@ enum class Column : std::size_t {
   kResults,      // height (u64 BE) -> encode_block_results
   kAccounts,     // address -> encode_account; empty accounts are absent
   kSafety,       // kSafetyKey -> encode_safety_data
+  kTree,         // block id (32 bytes) -> encode_block; kTreeHighQcKey, kTreeHighTcKey
   kMeta,         // the kMeta*Key keys below
 };
-inline constexpr std::size_t kColumnCount = 8;
+inline constexpr std::size_t kColumnCount = 9;
 std::string_view column_name(Column column);
 
 inline constexpr std::string_view kMetaChainIdKey = "chain_id";               // the chain id
@@ -40,6 +41,9 @@ inline constexpr std::string_view kMetaTipHeightKey = "tip_height";           //
 inline constexpr std::string_view kMetaTipIdKey = "tip_id";                   // 32 bytes
 inline constexpr std::string_view kMetaAccumulatorKey = "state_accumulator";  // encode()
 inline constexpr std::string_view kSafetyKey = "safety_data";
+// In the tree column family beside the 32-byte block ids; shorter, so they never collide.
+inline constexpr std::string_view kTreeHighQcKey = "high_qc";  // encode_qc
+inline constexpr std::string_view kTreeHighTcKey = "high_tc";  // encode_tc
 
 struct DatabaseOptions {
   bool create_if_missing = true;  // also creates missing column families

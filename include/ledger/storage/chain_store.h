@@ -21,7 +21,8 @@
 namespace ledger::storage {
 
 // Bumped whenever the on-disk layout changes; a database of another version is refused.
-inline constexpr std::uint32_t kSchemaVersion = 1;
+// 2: the "tree" column family (the consensus block tree, RocksChainStore::tree_store()).
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 struct ChainTip {
   std::uint64_t height = 0;

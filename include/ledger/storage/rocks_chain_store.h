@@ -1,7 +1,8 @@
-// The product ChainStore: the committed chain, its indexes, the account state and the consensus
-// safety data in ONE RocksDB instance per node (DESIGN.md section 5).
+// The product ChainStore: the committed chain, its indexes, the account state, the consensus
+// safety data and the uncommitted block tree in ONE RocksDB instance per node (DESIGN.md
+// section 5).
 //
-// On-disk layout (schema kSchemaVersion), one column family each:
+// On-disk layout (schema kSchemaVersion = 2), one column family each:
 //   blocks        height (u64 big-endian) -> encode_block            append-only
 //   block_ids     block id                -> height (u64 BE)
 //   tx_index      transaction hash        -> height (u64 BE) || index (u32 BE)
@@ -9,10 +10,14 @@
 //   results       height (u64 BE)         -> encode_block_results
 //   accounts      address                 -> encode_account          empty accounts absent
 //   safety        "safety_data"           -> encode_safety_data
+//   tree          block id (32 bytes)     -> encode_block            uncommitted blocks
+//                 "high_qc"               -> encode_qc               (7-byte keys: never an id)
+//                 "high_tc"               -> encode_tc
 //   meta          chain_id, schema_version (u32 BE), tip_height (u64 BE), tip_id,
 //                 state_accumulator (StateAccumulator::encode)
 // A commit is one WriteBatch written with sync, so after a crash at any instant the store
-// reopens at the previous or the new tip, never between them.
+// reopens at the previous or the new tip, never between them. Schema 2 added "tree"; a
+// schema 1 database is refused (migrate or resync).
 //
 // Thread-safety: as ChainStore (reads concurrent with each other and with one committer).
 // The object owns the RocksDB instance; it is neither copyable nor movable, and closing it
@@ -24,6 +29,7 @@
 #include <string>
 
 #include "ledger/consensus/safety_data.h"
+#include "ledger/consensus/tree_store.h"
 #include "ledger/storage/chain_store.h"
 
 namespace ledger::storage {
@@ -86,6 +92,15 @@ class RocksChainStore final : public ChainStore {
   // each save() is one synced write. Owned by this store and valid for its lifetime.
   consensus::SafetyStore& safety_store();
 
+  // The consensus block tree (uncommitted blocks, high QC, high TC), kept in the "tree" column
+  // family of the same RocksDB instance; each save() is one synced WriteBatch. Blocks are
+  // bounded by Options::block_limits on save() (kInvalidArgument) and on load() (kCorruption).
+  // Owned by this store and valid for its lifetime; thread-compatible (the TreeStore contract),
+  // independent of commit(). The tree and the chain are separate writes: the node forgets a
+  // block from the tree only after commit() stored it, so after a crash a block may be in both
+  // and recovery ignores the extra copy (docs/storage.md).
+  consensus::TreeStore& tree_store();
+
  private:
   friend class RocksChainStoreTestPeer;  // tests: builds a commit's batch and drops it unwritten
 
@@ -114,7 +129,7 @@ class RocksChainStore final : public ChainStore {
 
   const std::string chain_id_;
   const Options options_;
-  std::unique_ptr<Impl> impl_;  // the database, the safety store and the cached tip
+  std::unique_ptr<Impl> impl_;  // the database, the safety and tree stores, the cached tip
 };
 
 }  // namespace ledger::storage
