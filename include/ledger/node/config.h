@@ -1,0 +1,93 @@
+// config.toml: a node's local settings (docs/operator.md has the reference). The genesis
+// document holds what every node must agree on; this file holds what each operator may choose.
+//
+// Parsing is strict: an unknown section or key, a value of the wrong type or out of range is
+// an error naming it, e.g. "config.toml: mempool.txs_max: must be between 1 and 10000000 (got 0)".
+// Missing keys take the defaults below. Thread-compatible value types; the functions touch no
+// shared state and are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/core/genesis.h"
+#include "ledger/core/status.h"
+#include "ledger/node/mempool.h"
+#include "ledger/rpc/server.h"
+
+namespace ledger::node {
+
+struct ConsensusConfig {
+  std::uint64_t tick_ms = 10;  // 1..1000: how often the round timer advances
+  // A leader proposes a block without transactions only this long after its parent (unless an
+  // uncommitted ancestor holds transactions that this block would commit). Must be below the
+  // genesis round_timeout_ms, or empty rounds would time out (the default genesis has 1000).
+  std::uint64_t empty_block_interval_ms = 500;  // 0..600000
+  // A leader with transactions waits at least this long after its parent's timestamp, so that
+  // a block collects more than one transaction under load. Also below round_timeout_ms.
+  std::uint64_t block_interval_ms = 0;    // 0..60000
+  std::size_t pending_blocks_max = 1024;  // 16..1000000: uncommitted blocks kept
+
+  friend bool operator==(const ConsensusConfig&, const ConsensusConfig&) = default;
+};
+
+struct P2pConfig {  // issue 5: parsed and validated now so that config files stay stable
+  std::string listen = "127.0.0.1:26656";
+  std::vector<std::string> peers;  // "address@host:port"; at most 1024, distinct
+
+  friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
+};
+
+// load_config refuses a larger file before reading it.
+inline constexpr std::uintmax_t kConfigFileBytesMax = 1024 * 1024;
+
+struct NodeConfig {
+  // [node]
+  std::string moniker = "ledgerd";              // 1..64 characters, printable ASCII
+  std::string key_file = "keys/node_key.json";  // relative paths are under the home directory
+  std::string genesis_file = "genesis.json";
+  std::string data_dir = "data";
+  std::string log_level = "info";  // trace | debug | info | warn | error
+  // [rpc]: listen_address, message_bytes_max, submit_batch_max, subscribers_max, waiters_max,
+  // threads_max (keys as named in ServerOptions; "listen" for listen_address). rpc.version is
+  // not in the file: the binary sets it.
+  rpc::ServerOptions rpc;
+  // [mempool]: txs_max, bytes_max, per_sender_max, nonce_window, ttl_blocks (tx_bytes_max comes
+  // from genesis), and signature_cache_max.
+  MempoolLimits mempool;
+  std::size_t signature_cache_max = 200'000;  // 1..100000000
+  // [consensus]
+  ConsensusConfig consensus;
+  // [p2p]
+  P2pConfig p2p;
+
+  // Checks what needs the genesis document: empty_block_interval_ms and block_interval_ms below
+  // round_timeout_ms (kInvalidArgument, the message names both keys and values), and fills
+  // mempool.tx_bytes_max from transaction_bytes_max. Changes nothing on error.
+  Status apply_genesis(const Genesis& genesis);
+  // Resolves a configured path against the home directory: absolute paths stay as they are.
+  static std::filesystem::path resolve(const std::filesystem::path& home, const std::string& path);
+};
+
+// kInvalidArgument naming the key: unknown section or key, wrong type, out of range, or a TOML
+// syntax error ("config.toml:3:7: syntax error: ..."). Messages start with "config.toml".
+StatusOr<NodeConfig> parse_config(std::string_view toml_text);
+// kNotFound if absent; kInvalidArgument if not a regular file or larger than
+// kConfigFileBytesMax; kIoError on system failure; otherwise as parse_config, with the path in
+// place of "config.toml" at the start of each message.
+StatusOr<NodeConfig> load_config(const std::filesystem::path& path);
+// The checks parse_config makes, on a config built in code (e.g. after command-line overrides).
+// kInvalidArgument naming the key as in config.toml: "config.toml: rpc.threads_max: ...".
+Status validate_config(const NodeConfig& config);
+// Every key, with a comment line per key saying what it does and its range; parse_config of the
+// result gives back `config`, except rpc.version and mempool.tx_bytes_max, which are not kept
+// in the file (see above).
+std::string config_to_toml(const NodeConfig& config);
+// Atomic write (temporary file, fsync, rename, directory fsync), mode 0644. kInvalidArgument
+// (writing nothing) if validate_config fails; kIoError naming the path on system failure.
+Status write_config(const std::filesystem::path& path, const NodeConfig& config);
+
+}  // namespace ledger::node

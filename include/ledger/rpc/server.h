@@ -1,0 +1,66 @@
+// The gRPC server of a node: ledger.v1.Ledger (rpc/proto/ledger/v1/ledger.proto) over a NodeApi,
+// plus grpc.health.v1.Health and server reflection.
+//
+// Thread-safety: start() and shutdown() from one thread (the node's); the service runs on
+// gRPC's own threads and calls NodeApi concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ledger/core/status.h"
+#include "ledger/rpc/node_api.h"
+
+namespace ledger::rpc {
+
+// Every bound is checked when a call needs it; a call over a bound gets RESOURCE_EXHAUSTED (or
+// INVALID_ARGUMENT for a batch) naming the option. docs/api.md lists them.
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1:26657";  // host:port; port 0 picks a free port
+  // Largest request or response message, 1024..2^31-1. Also bounds GetBlock/SubscribeBlocks:
+  // a block whose message would be larger is refused with RESOURCE_EXHAUSTED.
+  std::size_t message_bytes_max = 4 * 1024 * 1024;
+  std::size_t submit_batch_max = 1000;  // >= 1: transactions per SubmitTransactions call
+  std::size_t subscribers_max = 64;     // concurrent SubscribeBlocks streams (0: none allowed)
+  // Concurrent SubmitTransaction calls waiting for a commit (0: wait_for_commit always refused).
+  std::size_t waiters_max = 256;
+  // >= 2: gRPC server threads (sync server: one per active call, plus pollers). Calls beyond it
+  // are refused by gRPC with RESOURCE_EXHAUSTED "Server Threadpool Exhausted", so waiters and
+  // subscribers are in effect also bounded by it.
+  int threads_max = 128;
+  std::string version;  // reported by GetStatus; empty: NodeStatusView::version
+};
+
+class RpcServer {
+ public:
+  // Binds and starts serving; grpc.health.v1.Health reports SERVING (for "" and
+  // "ledger.v1.Ledger") once this returns. kInvalidArgument for bad options (the message names
+  // the option); kUnavailable if the address cannot be bound (the message names it). `api`
+  // must outlive the server.
+  static StatusOr<std::unique_ptr<RpcServer>> start(const ServerOptions& options, NodeApi& api);
+  ~RpcServer();  // shutdown() with no grace (calls in flight are cancelled) if not done yet
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // The bound address, e.g. "127.0.0.1:41234" (the real port when 0 was asked for).
+  const std::string& address() const;
+  int port() const;
+
+  // Marks health NOT_SERVING, stops accepting calls, ends subscriptions and commit waits
+  // (UNAVAILABLE, within about a second) and waits (up to `grace`) for calls in flight, then
+  // cancels the rest; returns when every handler has returned. The NodeApi should already
+  // report shutting_down() so that blocked waits return at once. Idempotent.
+  void shutdown(std::chrono::milliseconds grace);
+
+ private:
+  struct Impl;
+  explicit RpcServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// grpc::StatusCode value for a core status code (kOk -> 0, kInvalidArgument -> 3, ...).
+int grpc_code_for(StatusCode code);
+
+}  // namespace ledger::rpc

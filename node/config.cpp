@@ -1,0 +1,566 @@
+#include "ledger/node/config.h"
+
+#include "file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+#include <cerrno>
+#include <set>
+#include <string>
+#include <type_traits>
+
+namespace ledger::node {
+
+// Writes `text` to `path` atomically: a temporary file beside it (mode `mode`), fsync, rename
+// over `path`, fsync of the directory. A crash leaves the old file or the new one. Also used by
+// home.cpp (write_rpc_address); it belongs in file_io.h.
+Status write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                             mode_t mode) {
+  if (!path.has_filename()) return Status::invalid_argument(path.string() + ": names no file");
+  const std::filesystem::path dir = parent_directory(path);
+  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (fd.get() < 0) return errno_status(temp, "cannot create temporary file");
+  TempFileGuard guard(temp);
+  if (::fchmod(fd.get(), mode) != 0) return errno_status(temp, "cannot chmod");
+  LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
+  if (::fsync(fd.get()) != 0) return errno_status(temp, "cannot sync");
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return errno_status(path, "cannot rename " + temp + " onto it");
+  }
+  guard.release();
+  return sync_directory(dir);
+}
+
+namespace {
+
+constexpr std::string_view kSourceName = "config.toml";
+constexpr std::size_t kMonikerBytesMax = 64;
+constexpr std::size_t kPathBytesMax = 4096;
+constexpr std::size_t kPeersMax = 1024;
+
+struct Range {
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+// ---- Checks of one string value. Each returns ok or kInvalidArgument("must be ...") without
+// the key's name, which the caller prefixes.
+
+Status check_moniker(std::string_view value) {
+  if (value.empty() || value.size() > kMonikerBytesMax) {
+    return Status::invalid_argument("must be 1 to 64 printable ASCII characters (got " +
+                                    std::to_string(value.size()) + ")");
+  }
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    auto ch = static_cast<unsigned char>(value[i]);
+    if (ch < 0x20 || ch > 0x7e) {
+      return Status::invalid_argument("must be printable ASCII (character " + std::to_string(i) +
+                                      " is not)");
+    }
+  }
+  return Status::ok();
+}
+
+Status check_path(std::string_view value) {
+  if (value.empty() || value.size() > kPathBytesMax) {
+    return Status::invalid_argument("must be a path of 1 to 4096 bytes (got " +
+                                    std::to_string(value.size()) + ")");
+  }
+  for (char ch : value) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      return Status::invalid_argument("must not contain control characters");
+    }
+  }
+  return Status::ok();
+}
+
+Status check_log_level(std::string_view value) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
+    if (value == level) return Status::ok();
+  }
+  return Status::invalid_argument("must be one of trace, debug, info, warn, error (got \"" +
+                                  std::string(value) + "\")");
+}
+
+// "host:port": the port is the text after the last colon, 0..65535; the host is non-empty,
+// without whitespace, and an IPv6 host is bracketed ("[::1]:26657").
+Status check_host_port(std::string_view value) {
+  const std::string expected =
+      "must be host:port with a port from 0 to 65535 (got \"" + std::string(value) + "\")";
+  const std::size_t colon = value.rfind(':');
+  if (colon == std::string_view::npos) return Status::invalid_argument(expected);
+  const std::string_view host = value.substr(0, colon);
+  const std::string_view port = value.substr(colon + 1);
+  if (host.empty() || port.empty() || port.size() > 5) return Status::invalid_argument(expected);
+  std::uint32_t number = 0;
+  for (char ch : port) {
+    if (ch < '0' || ch > '9') return Status::invalid_argument(expected);
+    number = number * 10 + static_cast<std::uint32_t>(ch - '0');
+  }
+  if (number > 65535) return Status::invalid_argument(expected);
+  for (char ch : host) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) {
+      return Status::invalid_argument("host must not contain spaces or control characters (got \"" +
+                                      std::string(value) + "\")");
+    }
+  }
+  const bool bracketed = host.front() == '[';
+  if (bracketed != (host.back() == ']') || (bracketed && host.size() < 3) ||
+      (!bracketed && host.find(':') != std::string_view::npos)) {
+    return Status::invalid_argument(
+        "an IPv6 host must be in brackets, e.g. \"[::1]:26657\" (got \"" + std::string(value) +
+        "\")");
+  }
+  return Status::ok();
+}
+
+// "<64 hex public key>@host:port".
+Status check_peer(std::string_view value) {
+  const std::size_t at = value.find('@');
+  if (at == std::string_view::npos) {
+    return Status::invalid_argument("must be <64 hex public key>@host:port (got \"" +
+                                    std::string(value) + "\")");
+  }
+  auto key = PublicKey::from_hex(value.substr(0, at));
+  if (!key.is_ok()) return key.status().with_context("public key before '@'");
+  return check_host_port(value.substr(at + 1));
+}
+
+// ---- The list of keys. visit_keys calls the visitor once per section and key, in file order,
+// with a reference into `config` (const or not), so that writing, parsing and validating share
+// one list. The comment of each key is written above it by config_to_toml.
+
+template <typename Config, typename Visitor>
+void visit_keys(Config& c, Visitor& v) {
+  v.section("node", "This node: its name and where its files are.");
+  v.string("moniker", c.moniker, check_moniker,
+           "Name of this node in logs and status: 1 to 64 printable ASCII characters.");
+  v.string("key_file", c.key_file, check_path,
+           "The node's (validator's) key file, mode 0600. Relative paths are under the home "
+           "directory.");
+  v.string("genesis_file", c.genesis_file, check_path,
+           "The genesis document. Relative paths are under the home directory.");
+  v.string("data_dir", c.data_dir, check_path,
+           "The block store (RocksDB). Relative paths are under the home directory.");
+  v.string("log_level", c.log_level, check_log_level,
+           "Least severe level logged: trace, debug, info, warn or error.");
+
+  v.section("rpc", "The gRPC API (ledger.v1.Ledger) that ledgerctl and clients use.");
+  v.string("listen", c.rpc.listen_address, check_host_port,
+           "host:port to listen on; port 0 picks a free port (the bound address is written to "
+           "<home>/rpc.address). The API is unauthenticated: keep it on loopback unless the "
+           "network is trusted.");
+  v.integer("message_bytes_max", c.rpc.message_bytes_max, Range{4096, 64 * 1024 * 1024},
+            "Largest request or response message, in bytes.");
+  v.integer("submit_batch_max", c.rpc.submit_batch_max, Range{1, 100'000},
+            "Transactions accepted in one SubmitTransactions call.");
+  v.integer("subscribers_max", c.rpc.subscribers_max, Range{1, 10'000},
+            "Concurrent SubscribeBlocks streams.");
+  v.integer("waiters_max", c.rpc.waiters_max, Range{1, 100'000},
+            "Concurrent SubmitTransaction calls waiting for their commit.");
+  v.integer("threads_max", c.rpc.threads_max, Range{2, 4096},
+            "gRPC server threads (one per call in progress).");
+
+  v.section("mempool",
+            "Transactions admitted but not yet committed. The largest transaction comes from "
+            "genesis (consensus.transaction_bytes_max).");
+  v.integer("txs_max", c.mempool.txs_max, Range{1, 10'000'000}, "Pending transactions.");
+  v.integer("bytes_max", c.mempool.bytes_max,
+            Range{1024 * 1024, std::uint64_t{64} * 1024 * 1024 * 1024},
+            "Pending transactions' wire bytes.");
+  v.integer("per_sender_max", c.mempool.per_sender_max, Range{1, 1'000'000},
+            "Pending transactions of one sender.");
+  v.integer("nonce_window", c.mempool.nonce_window, Range{1, 1'000'000},
+            "How far above a sender's committed nonce a transaction may be admitted.");
+  v.integer("ttl_blocks", c.mempool.ttl_blocks, Range{1, 1'000'000},
+            "A pending transaction is dropped after this many committed blocks.");
+  v.integer("signature_cache_max", c.signature_cache_max, Range{1, 100'000'000},
+            "Verified signatures remembered, so that a transaction is verified once.");
+
+  v.section("consensus",
+            "Local timing. What all nodes must agree on (round timeout, block limits) is in "
+            "genesis.");
+  v.integer("tick_ms", c.consensus.tick_ms, Range{1, 1000},
+            "How often the round timer advances, in milliseconds.");
+  v.integer("empty_block_interval_ms", c.consensus.empty_block_interval_ms, Range{0, 600'000},
+            "A leader without transactions proposes this long after the parent block. Must be "
+            "below the genesis round_timeout_ms.");
+  v.integer("block_interval_ms", c.consensus.block_interval_ms, Range{0, 60'000},
+            "A leader with transactions waits at least this long after the parent block, so "
+            "that blocks fill under load. Must be below the genesis round_timeout_ms.");
+  v.integer("pending_blocks_max", c.consensus.pending_blocks_max, Range{16, 1'000'000},
+            "Uncommitted blocks kept.");
+
+  v.section("p2p", "Peer-to-peer networking (not used yet; parsed so that files stay valid).");
+  v.string("listen", c.p2p.listen, check_host_port, "host:port to listen on for peers.");
+  v.strings("peers", c.p2p.peers, kPeersMax, check_peer,
+            "Peers to connect to, each \"<64 hex public key>@host:port\"; at most 1024.");
+}
+
+std::string range_text(Range range) {
+  return "between " + std::to_string(range.min) + " and " + std::to_string(range.max);
+}
+
+// How messages name a key: "config.toml: rpc.listen".
+struct KeyNamer {
+  std::string source;
+  std::string section;
+  std::string operator()(std::string_view key) const {
+    return source + ": " + section + "." + std::string(key);
+  }
+};
+
+// ---- Writing.
+
+std::string toml_string(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "\"";
+  for (char ch : value) {
+    auto byte = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+class TomlWriter {
+ public:
+  explicit TomlWriter(std::string& out) : out_(out) {}
+
+  void section(std::string_view name, std::string_view doc) {
+    out_ += "\n# " + std::string(doc) + "\n[" + std::string(name) + "]\n";
+  }
+  template <typename T>
+  void integer(std::string_view key, const T& value, Range range, std::string_view doc) {
+    out_ += "# " + std::string(doc) + " " + capitalized(range_text(range)) + ".\n";
+    out_ += std::string(key) + " = " + std::to_string(value) + "\n";
+  }
+  void string(std::string_view key, const std::string& value, Status (*)(std::string_view),
+              std::string_view doc) {
+    out_ += "# " + std::string(doc) + "\n";
+    out_ += std::string(key) + " = " + toml_string(value) + "\n";
+  }
+  void strings(std::string_view key, const std::vector<std::string>& values, std::size_t,
+               Status (*)(std::string_view), std::string_view doc) {
+    out_ += "# " + std::string(doc) + "\n";
+    out_ += std::string(key) + " = [";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      out_ += (i == 0 ? "\n  " : ",\n  ") + toml_string(values[i]);
+    }
+    out_ += values.empty() ? "]\n" : ",\n]\n";
+  }
+
+ private:
+  static std::string capitalized(std::string text) {
+    text[0] = static_cast<char>(text[0] - 'a' + 'A');
+    return text;
+  }
+  std::string& out_;
+};
+
+// ---- Checking a config built in code.
+
+class Checker {
+ public:
+  void section(std::string_view name, std::string_view) { namer_.section = name; }
+  template <typename T>
+  void integer(std::string_view key, const T& value, Range range, std::string_view) {
+    if (!status_.is_ok()) return;
+    bool negative = false;
+    if constexpr (std::is_signed_v<T>) negative = value < 0;
+    if (negative || static_cast<std::uint64_t>(value) < range.min ||
+        static_cast<std::uint64_t>(value) > range.max) {
+      status_ = Status::invalid_argument(namer_(key) + ": must be " + range_text(range) + " (got " +
+                                         std::to_string(value) + ")");
+    }
+  }
+  void string(std::string_view key, const std::string& value, Status (*check)(std::string_view),
+              std::string_view) {
+    if (status_.is_ok()) status_ = check(value).with_context(namer_(key));
+  }
+  void strings(std::string_view key, const std::vector<std::string>& values, std::size_t count_max,
+               Status (*check)(std::string_view), std::string_view) {
+    if (!status_.is_ok()) return;
+    status_ = check_list(namer_, key, values, count_max, check);
+  }
+
+  // Also used by the parser once it holds the list: count, each entry, no repeats.
+  static Status check_list(const KeyNamer& namer, std::string_view key,
+                           const std::vector<std::string>& values, std::size_t count_max,
+                           Status (*check)(std::string_view)) {
+    const std::string name = namer(key);
+    if (values.size() > count_max) {
+      return Status::invalid_argument(name + ": must have at most " + std::to_string(count_max) +
+                                      " entries (got " + std::to_string(values.size()) + ")");
+    }
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::string entry = name + "[" + std::to_string(i) + "]";
+      LEDGER_RETURN_IF_ERROR(check(values[i]).with_context(entry));
+      if (!seen.insert(values[i]).second) {
+        return Status::invalid_argument(entry + ": repeats an earlier entry");
+      }
+    }
+    return Status::ok();
+  }
+
+  Status status() const { return status_; }
+
+ private:
+  KeyNamer namer_{std::string(kSourceName), ""};
+  Status status_;
+};
+
+// ---- Parsing.
+
+// Collects the known sections and "section.key" names.
+class KeyCollector {
+ public:
+  void section(std::string_view name, std::string_view) {
+    section_ = name;
+    sections.insert(section_);
+  }
+  template <typename T>
+  void integer(std::string_view key, const T&, Range, std::string_view) {
+    keys.insert(section_ + "." + std::string(key));
+  }
+  void string(std::string_view key, const std::string&, Status (*)(std::string_view),
+              std::string_view) {
+    keys.insert(section_ + "." + std::string(key));
+  }
+  void strings(std::string_view key, const std::vector<std::string>&, std::size_t,
+               Status (*)(std::string_view), std::string_view) {
+    keys.insert(section_ + "." + std::string(key));
+  }
+
+  std::set<std::string, std::less<>> sections;
+  std::set<std::string, std::less<>> keys;
+
+ private:
+  std::string section_;
+};
+
+// Every top-level entry must be a known section holding only known keys.
+Status check_known_keys(const toml::table& root, const std::string& source) {
+  NodeConfig unused;
+  KeyCollector known;
+  visit_keys(unused, known);
+  for (auto&& [name, node] : root) {
+    const std::string section(name.str());
+    if (!known.sections.contains(section)) {
+      return Status::invalid_argument(source + ": " + section + ": unknown " +
+                                      (node.is_table() ? "section" : "key"));
+    }
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return Status::invalid_argument(source + ": " + section + ": must be a table ([" + section +
+                                      "])");
+    }
+    for (auto&& [key, value] : *table) {
+      const std::string full = section + "." + std::string(key.str());
+      if (known.keys.contains(full)) continue;
+      if (full == "mempool.tx_bytes_max") {
+        return Status::invalid_argument(
+            source + ": " + full +
+            ": unknown key (it comes from the genesis consensus.transaction_bytes_max)");
+      }
+      return Status::invalid_argument(source + ": " + full + ": unknown key");
+    }
+  }
+  return Status::ok();
+}
+
+// Reads the values present in `root` into the config; absent keys keep their values.
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string source)
+      : root_(root), namer_{std::move(source), ""} {}
+
+  void section(std::string_view name, std::string_view) {
+    namer_.section = name;
+    table_ = root_.get_as<toml::table>(name);
+  }
+  template <typename T>
+  void integer(std::string_view key, T& value, Range range, std::string_view) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto* integer = node->as_integer();
+    if (integer == nullptr) {
+      fail(key, "must be an integer");
+      return;
+    }
+    const std::int64_t got = integer->get();
+    if (got < 0 || static_cast<std::uint64_t>(got) < range.min ||
+        static_cast<std::uint64_t>(got) > range.max) {
+      fail(key, "must be " + range_text(range) + " (got " + std::to_string(got) + ")");
+      return;
+    }
+    value = static_cast<T>(got);
+  }
+  void string(std::string_view key, std::string& value, Status (*check)(std::string_view),
+              std::string_view) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto* text = node->as_string();
+    if (text == nullptr) {
+      fail(key, "must be a string");
+      return;
+    }
+    Status checked = check(text->get());
+    if (!checked.is_ok()) {
+      fail(key, checked.message());
+      return;
+    }
+    value = text->get();
+  }
+  void strings(std::string_view key, std::vector<std::string>& values, std::size_t count_max,
+               Status (*check)(std::string_view), std::string_view) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    std::vector<std::string> parsed;
+    if (array != nullptr) {
+      for (const toml::node& element : *array) {
+        const auto* text = element.as_string();
+        if (text == nullptr) break;
+        parsed.push_back(text->get());
+      }
+    }
+    if (array == nullptr || parsed.size() != array->size()) {
+      fail(key, "must be an array of strings");
+      return;
+    }
+    status_ = Checker::check_list(namer_, key, parsed, count_max, check);
+    if (status_.is_ok()) values = std::move(parsed);
+  }
+
+  Status status() const { return status_; }
+
+ private:
+  // The key's node, or null if absent or if an earlier key failed.
+  const toml::node* find(std::string_view key) const {
+    if (!status_.is_ok() || table_ == nullptr) return nullptr;
+    return table_->get(key);
+  }
+  void fail(std::string_view key, const std::string& what) {
+    status_ = Status::invalid_argument(namer_(key) + ": " + what);
+  }
+
+  const toml::table& root_;
+  const toml::table* table_ = nullptr;
+  KeyNamer namer_;
+  Status status_;
+};
+
+StatusOr<NodeConfig> parse_config_from(std::string_view toml_text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& error) {
+    const toml::source_position& where = error.source().begin;
+    return Status::invalid_argument(source + ":" + std::to_string(where.line) + ":" +
+                                    std::to_string(where.column) +
+                                    ": syntax error: " + std::string(error.description()));
+  }
+  LEDGER_RETURN_IF_ERROR(check_known_keys(root, source));
+  NodeConfig config;
+  Reader reader(root, source);
+  visit_keys(config, reader);
+  LEDGER_RETURN_IF_ERROR(reader.status());
+  return config;
+}
+
+}  // namespace
+
+Status NodeConfig::apply_genesis(const Genesis& genesis) {
+  const std::uint64_t round_timeout_ms = genesis.consensus.round_timeout_ms;
+  auto below_timeout = [&](const char* key, std::uint64_t value) -> Status {
+    if (value < round_timeout_ms) return Status::ok();
+    return Status::invalid_argument(
+        std::string(kSourceName) + ": consensus." + key + " (" + std::to_string(value) +
+        ") must be below the genesis consensus.round_timeout_ms (" +
+        std::to_string(round_timeout_ms) + "), or rounds would time out before their block");
+  };
+  LEDGER_RETURN_IF_ERROR(
+      below_timeout("empty_block_interval_ms", consensus.empty_block_interval_ms));
+  LEDGER_RETURN_IF_ERROR(below_timeout("block_interval_ms", consensus.block_interval_ms));
+  mempool.tx_bytes_max = genesis.consensus.transaction_bytes_max;
+  return Status::ok();
+}
+
+std::filesystem::path NodeConfig::resolve(const std::filesystem::path& home,
+                                          const std::string& path) {
+  const std::filesystem::path configured(path);
+  return configured.is_absolute() ? configured : home / configured;
+}
+
+StatusOr<NodeConfig> parse_config(std::string_view toml_text) {
+  return parse_config_from(toml_text, std::string(kSourceName));
+}
+
+StatusOr<NodeConfig> load_config(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return Status::not_found(path.string() + ": config file does not exist");
+    return errno_status(path, "cannot open config file");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_status(path, "cannot stat config file");
+  if (!S_ISREG(st.st_mode)) {
+    return Status::invalid_argument(path.string() + ": config file is not a regular file");
+  }
+  // Read one byte past the limit, so that a file that grew since fstat is caught too.
+  std::string text(kConfigFileBytesMax + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_status(path, "cannot read config file");
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > kConfigFileBytesMax) {
+    return Status::invalid_argument(path.string() + ": config file is larger than " +
+                                    std::to_string(kConfigFileBytesMax) + " bytes");
+  }
+  text.resize(got);
+  return parse_config_from(text, path.string());
+}
+
+Status validate_config(const NodeConfig& config) {
+  Checker checker;
+  visit_keys(config, checker);
+  return checker.status();
+}
+
+std::string config_to_toml(const NodeConfig& config) {
+  std::string out =
+      "# ledgerd node configuration. Every key is optional and shown with its value; the\n"
+      "# reference is docs/operator.md. Unknown keys are errors.\n";
+  TomlWriter writer(out);
+  visit_keys(config, writer);
+  return out;
+}
+
+Status write_config(const std::filesystem::path& path, const NodeConfig& config) {
+  LEDGER_RETURN_IF_ERROR(
+      validate_config(config).with_context(path.string() + ": refusing to write"));
+  return write_file_atomically(path, config_to_toml(config), 0644);
+}
+
+}  // namespace ledger::node

@@ -1,0 +1,294 @@
+// ledgerd: the validator node binary (docs/operator.md).
+//
+//   ledgerd init   --home DIR [--chain-id ID] [--moniker NAME] [--dev-account] [--force]
+//   ledgerd start  --home DIR [--log-level LEVEL]
+//   ledgerd verify --home DIR [--skip-signatures]
+//   ledgerd dev    [--home DIR] [--log-level LEVEL]
+//
+// Exit codes: 0 success (start: a graceful shutdown); 1 usage or configuration error;
+// 2 a runtime failure (store, RPC bind, a fatal error while running); 3 verify found problems.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ledger/core/bytes.h"
+#include "ledger/node/config.h"
+#include "ledger/node/genesis_file.h"
+#include "ledger/node/home.h"
+#include "ledger/node/key_file.h"
+#include "ledger/node/node.h"
+#include "ledger/storage/chain_verifier.h"
+#include "ledger/storage/rocks_chain_store.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 1;
+constexpr int kExitRuntime = 2;
+constexpr int kExitVerifyProblems = 3;
+
+const char* const kVersion = LEDGERD_VERSION;
+
+fs::path default_home(const char* leaf) {
+  if (const char* env = std::getenv("LEDGERD_HOME"); env != nullptr && *env != '\0') return env;
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr ? home : ".") / leaf;
+}
+
+int fail(int code, const ledger::Status& status) {
+  std::cerr << "ledgerd: " << status.message() << "\n";
+  return code;
+}
+
+// A status that names a user mistake (bad config, missing file) is a usage error.
+int exit_code_for(const ledger::Status& status) {
+  switch (status.code()) {
+    case ledger::StatusCode::kInvalidArgument:
+    case ledger::StatusCode::kNotFound:
+    case ledger::StatusCode::kAlreadyExists:
+    case ledger::StatusCode::kFailedPrecondition:
+      return kExitUsage;
+    default:
+      return kExitRuntime;
+  }
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stdout_logger_mt("ledgerd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+struct LoadedHome {
+  ledger::node::NodeConfig config;
+  ledger::Genesis genesis;
+};
+
+ledger::StatusOr<LoadedHome> load_home(const fs::path& home) {
+  if (!ledger::node::home_initialized(home)) {
+    return ledger::Status::not_found("no config.toml in " + home.string() +
+                                     ": run `ledgerd init --home " + home.string() + "` first");
+  }
+  LoadedHome loaded;
+  LEDGER_ASSIGN_OR_RETURN(loaded.config, ledger::node::load_config(home / "config.toml"));
+  LEDGER_ASSIGN_OR_RETURN(loaded.genesis,
+                          ledger::node::load_genesis_file(
+                              ledger::node::NodeConfig::resolve(home, loaded.config.genesis_file)));
+  LEDGER_RETURN_IF_ERROR(loaded.config.apply_genesis(loaded.genesis));
+  return loaded;
+}
+
+int run_node(const fs::path& home, const std::string& log_level_override) {
+  auto loaded = load_home(home);
+  if (!loaded.is_ok()) return fail(exit_code_for(loaded.status()), loaded.status());
+  LoadedHome& h = loaded.value();
+  setup_logging(log_level_override.empty() ? h.config.log_level : log_level_override);
+  auto key =
+      ledger::node::read_key_file(ledger::node::NodeConfig::resolve(home, h.config.key_file));
+  if (!key.is_ok()) return fail(exit_code_for(key.status()), key.status());
+
+  ledger::node::NodeOptions options{home,     h.config, h.genesis, std::move(key).value(),
+                                    kVersion, true};
+  spdlog::info("ledgerd {} starting, home {}", kVersion, home.string());
+  auto node = ledger::node::Node::open(std::move(options));
+  if (!node.is_ok()) {
+    spdlog::critical("cannot open the node: {}", node.status().message());
+    return fail(exit_code_for(node.status()), node.status());
+  }
+  const ledger::Status stopped = node.value()->run();
+  if (!stopped.is_ok()) return fail(kExitRuntime, stopped);
+  return kExitOk;
+}
+
+// ---- Subcommands --------------------------------------------------------------------------
+
+int cmd_init(const std::vector<std::string>& args) {
+  std::string home, chain_id, moniker;
+  po::options_description desc("ledgerd init: create a single-validator home directory");
+  desc.add_options()("help,h", "this help")(
+      "home", po::value(&home)->default_value(default_home(".ledgerd").string()), "home directory")(
+      "chain-id", po::value(&chain_id)->default_value("ledger-local"),
+      "chain id (1-50 of [A-Za-z0-9._-])")("moniker", po::value(&moniker)->default_value("ledgerd"),
+                                           "this node's name")(
+      "dev-account", "also create keys/dev.json, funded in genesis")(
+      "force", "replace an existing home (rewrites config, genesis and keys, DELETES data/)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  ledger::node::InitOptions options;
+  options.home = home;
+  options.chain_id = chain_id;
+  options.moniker = moniker;
+  options.config.moniker = moniker;
+  options.dev_account = vm.count("dev-account") > 0;
+  options.force = vm.count("force") > 0;
+  auto result = ledger::node::init_home(options);
+  if (!result.is_ok()) return fail(exit_code_for(result.status()), result.status());
+  std::cout << "initialised " << home << " for chain " << chain_id << "\n"
+            << "  validator " << ledger::to_hex(result.value().node_key.bytes) << "\n";
+  if (result.value().dev_key_file) {
+    std::cout << "  dev account " << ledger::to_hex(result.value().dev_address->bytes)
+              << ", key file " << result.value().dev_key_file->string() << "\n";
+  }
+  std::cout << "start it with: ledgerd start --home " << home << "\n";
+  return kExitOk;
+}
+
+int cmd_start(const std::vector<std::string>& args) {
+  std::string home, log_level;
+  po::options_description desc("ledgerd start: run the node until SIGINT/SIGTERM");
+  desc.add_options()("help,h", "this help")(
+      "home", po::value(&home)->default_value(default_home(".ledgerd").string()), "home directory")(
+      "log-level", po::value(&log_level), "trace|debug|info|warn|error (overrides config.toml)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  return run_node(home, log_level);
+}
+
+int cmd_dev(const std::vector<std::string>& args) {
+  std::string home, log_level;
+  po::options_description desc(
+      "ledgerd dev: a single-validator dev chain with a funded account (initialised on first "
+      "use)");
+  desc.add_options()("help,h", "this help")(
+      "home", po::value(&home)->default_value(default_home(".ledgerd-dev").string()),
+      "home directory")("log-level", po::value(&log_level), "trace|debug|info|warn|error");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  const fs::path dev_key = fs::path(home) / "keys" / "dev.json";
+  if (!ledger::node::home_initialized(home)) {
+    ledger::node::InitOptions options;
+    options.home = home;
+    options.chain_id = std::string(ledger::node::kDevChainId);
+    options.moniker = "dev";
+    options.config.moniker = "dev";
+    options.dev_account = true;
+    auto result = ledger::node::init_home(options);
+    if (!result.is_ok()) return fail(exit_code_for(result.status()), result.status());
+    std::cout << "initialised dev chain home " << home << "\n";
+  }
+  auto key = ledger::node::read_key_file(dev_key);
+  if (key.is_ok()) {
+    auto signer = ledger::Signer::create(key.value());
+    if (signer.is_ok()) {
+      std::cout << "dev account: " << ledger::to_hex(signer.value().public_key().bytes) << "\n"
+                << "dev key file: " << dev_key.string() << "\n"
+                << "try: ledgerctl send --from " << dev_key.string()
+                << " --to <address> --amount 100\n";
+    }
+  } else {
+    std::cout << "no dev key at " << dev_key.string() << " (" << key.status().message() << ")\n";
+  }
+  std::cout.flush();
+  return run_node(home, log_level);
+}
+
+int cmd_verify(const std::vector<std::string>& args) {
+  std::string home;
+  po::options_description desc(
+      "ledgerd verify: re-check every stored block, certificate and the state (node stopped)");
+  desc.add_options()("help,h", "this help")(
+      "home", po::value(&home)->default_value(default_home(".ledgerd").string()), "home directory")(
+      "skip-signatures", "do not re-verify signatures (faster)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  auto loaded = load_home(home);
+  if (!loaded.is_ok()) return fail(exit_code_for(loaded.status()), loaded.status());
+  ledger::storage::RocksChainStore::Options store_options;
+  store_options.block_limits = loaded.value().genesis.consensus.block_limits();
+  store_options.create_if_missing = false;
+  const fs::path data = ledger::node::NodeConfig::resolve(home, loaded.value().config.data_dir);
+  auto store = ledger::storage::RocksChainStore::open(
+      data.string(), loaded.value().genesis.chain_id, store_options);
+  if (!store.is_ok()) return fail(kExitRuntime, store.status());
+  ledger::storage::VerifyOptions verify_options;
+  verify_options.check_signatures = vm.count("skip-signatures") == 0;
+  auto report =
+      ledger::storage::verify_chain(*store.value(), loaded.value().genesis, verify_options);
+  if (!report.is_ok()) return fail(kExitRuntime, report.status());
+  const auto& r = report.value();
+  std::cout << "checked " << r.blocks_checked << " blocks, " << r.transactions_checked
+            << " transactions\n";
+  for (const auto& problem : r.problems) {
+    std::cout << "height " << problem.height << ": " << problem.message << "\n";
+  }
+  if (r.truncated) std::cout << "(more problems not shown)\n";
+  if (!r.ok()) {
+    std::cout << "verify: FAILED, " << r.problems.size() << " problem(s)\n";
+    return kExitVerifyProblems;
+  }
+  std::cout << "verify: ok\n";
+  return kExitOk;
+}
+
+void usage(std::ostream& out) {
+  out << "ledgerd " << kVersion << ": a BFT ledger validator node\n\n"
+      << "usage: ledgerd <command> [options]   (ledgerd <command> --help for options)\n\n"
+      << "commands:\n"
+      << "  init     create a home directory: config.toml, genesis.json, keys/\n"
+      << "  start    run the node\n"
+      << "  dev      run a single-validator dev chain with a funded account\n"
+      << "  verify   re-check the stored chain (node stopped)\n"
+      << "  version  print the version\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "init") return cmd_init(args);
+    if (command == "start") return cmd_start(args);
+    if (command == "dev") return cmd_dev(args);
+    if (command == "verify") return cmd_verify(args);
+    if (command == "version" || command == "--version") {
+      std::cout << kVersion << "\n";
+      return kExitOk;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+      usage(std::cout);
+      return kExitOk;
+    }
+    std::cerr << "ledgerd: unknown command \"" << command << "\"\n";
+    usage(std::cerr);
+    return kExitUsage;
+  } catch (const po::error& e) {
+    std::cerr << "ledgerd " << command << ": " << e.what() << "\n";
+    return kExitUsage;
+  }
+}

@@ -1,0 +1,130 @@
+// Node: the NodeApi methods the gRPC threads call. They read the chain store (concurrent reads
+// are safe beside the loop's single committer), the mempool (internally locked) and the status
+// snapshot (tip_mutex); they never touch the replica or the speculative state.
+#include <utility>
+
+#include "ledger/core/bytes.h"
+#include "node_impl.h"
+
+namespace ledger::node {
+
+Status Node::submit(const SignedTransfer& tx) {
+  Impl& n = *impl_;
+  if (n.stopping) return Status::unavailable("the node is shutting down");
+  const std::uint64_t height = latest_height();
+  const storage::ChainStore& store = *n.store;
+  auto admitted = n.mempool.admit(
+      tx, store, [&store](const Hash& hash) { return store.transaction_location(hash).is_ok(); },
+      height);
+  if (!admitted.is_ok()) return admitted.status();
+  // A leader holding back an empty block proposes now that there is work.
+  if (n.payload_waits_for_work.exchange(false)) {
+    boost::asio::post(n.io, [&n] {
+      if (n.pending_payload) n.schedule_payload();
+    });
+  }
+  return Status::ok();
+}
+
+StatusOr<rpc::CommittedTx> Node::committed_transaction(const Hash& tx_hash) const {
+  const Impl& n = *impl_;
+  LEDGER_ASSIGN_OR_RETURN(const auto location, n.store->transaction_location(tx_hash));
+  LEDGER_ASSIGN_OR_RETURN(const auto results, n.store->results_at(location.height));
+  if (location.index >= results.codes.size()) {
+    return Status::corruption("the index of transaction " + to_hex(tx_hash.bytes) +
+                              " points past the results of height " +
+                              std::to_string(location.height));
+  }
+  return rpc::CommittedTx{location.height, location.index, results.codes[location.index]};
+}
+
+StatusOr<rpc::TxLookup> Node::transaction(const Hash& tx_hash) const {
+  const Impl& n = *impl_;
+  auto committed = committed_transaction(tx_hash);
+  if (committed.is_ok()) {
+    LEDGER_ASSIGN_OR_RETURN(const Block block, n.store->block_at(committed.value().height));
+    return rpc::TxLookup{block.transactions.at(committed.value().index), committed.value()};
+  }
+  if (committed.status().code() != StatusCode::kNotFound) return committed.status();
+  if (auto pending = n.mempool.find(tx_hash)) return rpc::TxLookup{*pending, std::nullopt};
+  return Status::not_found("transaction " + to_hex(tx_hash.bytes) +
+                           " is neither pending nor committed");
+}
+
+StatusOr<rpc::AccountAt> Node::account(const Address& address) const {
+  // Read the height first: the account is then as of that height or a later one.
+  const std::uint64_t height = latest_height();
+  LEDGER_ASSIGN_OR_RETURN(const Account account, impl_->store->account(address));
+  return rpc::AccountAt{account, height};
+}
+
+StatusOr<rpc::BlockView> Node::block_at(std::uint64_t height) const {
+  const Impl& n = *impl_;
+  const std::uint64_t latest = latest_height();
+  if (height > latest) {
+    return Status::not_found("no block at height " + std::to_string(height) + " (latest is " +
+                             std::to_string(latest) + ")");
+  }
+  rpc::BlockView view;
+  LEDGER_ASSIGN_OR_RETURN(view.block, n.store->block_at(height));
+  view.id = view.block.id();
+  LEDGER_ASSIGN_OR_RETURN(view.results, n.store->results_at(height));
+  LEDGER_ASSIGN_OR_RETURN(view.commit_cert, n.store->commit_cert_at(height));
+  return view;
+}
+
+StatusOr<rpc::BlockView> Node::block_by_id(const Hash& id) const {
+  auto height = impl_->store->height_of(id);
+  if (!height.is_ok()) {
+    if (height.status().code() == StatusCode::kNotFound) {
+      return Status::not_found("no committed block with id " + to_hex(id.bytes));
+    }
+    return height.status();
+  }
+  return block_at(height.value());
+}
+
+std::uint64_t Node::latest_height() const {
+  std::lock_guard lock(impl_->tip_mutex);
+  return impl_->snapshot.height;
+}
+
+rpc::NodeStatusView Node::status() const {
+  const Impl& n = *impl_;
+  rpc::NodeStatusView view;
+  view.chain_id = n.options.genesis.chain_id;
+  view.node_id = n.node_id;
+  view.validator = n.options.genesis.validators.contains(n.node_id);
+  {
+    std::lock_guard lock(n.tip_mutex);
+    view.latest_height = n.snapshot.height;
+    view.latest_block_id = n.snapshot.block_id;
+    view.latest_block_time_ms = n.snapshot.block_time_ms;
+    view.current_round = n.snapshot.current_round;
+  }
+  view.mempool_size = n.mempool.size();
+  view.mempool_bytes = n.mempool.bytes();
+  view.peer_count = 0;  // no peer-to-peer transport yet
+  view.version = n.options.version;
+  return view;
+}
+
+const ValidatorSet& Node::validators() const {
+  return impl_->options.genesis.validators;
+}
+
+StatusOr<std::uint64_t> Node::wait_for_height(
+    std::uint64_t height, std::chrono::steady_clock::time_point deadline) const {
+  const Impl& n = *impl_;
+  std::unique_lock lock(n.tip_mutex);
+  n.tip_changed.wait_until(lock, deadline,
+                           [&] { return n.stopping || n.snapshot.height >= height; });
+  if (n.stopping) return Status::unavailable("the node is shutting down");
+  return n.snapshot.height;
+}
+
+bool Node::shutting_down() const {
+  return impl_->stopping;
+}
+
+}  // namespace ledger::node
