@@ -41,6 +41,8 @@ constexpr std::string_view kSourceName = "config.toml";
 constexpr std::size_t kMonikerBytesMax = 64;
 constexpr std::size_t kPathBytesMax = 4096;
 constexpr std::size_t kPeersMax = 1024;
+// gRPC threads left for submissions and queries when every waiter and subscriber holds one.
+constexpr std::size_t kRpcThreadsSpare = 16;
 
 struct Range {
   std::uint64_t min;
@@ -158,12 +160,13 @@ void visit_keys(Config& c, Visitor& v) {
             "Largest request or response message, in bytes.");
   v.integer("submit_batch_max", c.rpc.submit_batch_max, Range{1, 100'000},
             "Transactions accepted in one SubmitTransactions call.");
-  v.integer("subscribers_max", c.rpc.subscribers_max, Range{1, 10'000},
+  v.integer("subscribers_max", c.rpc.subscribers_max, Range{1, 2'000},
             "Concurrent SubscribeBlocks streams.");
-  v.integer("waiters_max", c.rpc.waiters_max, Range{1, 100'000},
+  v.integer("waiters_max", c.rpc.waiters_max, Range{1, 2'000},
             "Concurrent SubmitTransaction calls waiting for their commit.");
-  v.integer("threads_max", c.rpc.threads_max, Range{2, 4096},
-            "gRPC server threads (one per call in progress).");
+  v.integer("threads_max", c.rpc.threads_max, Range{2 + kRpcThreadsSpare, 4096},
+            "gRPC server threads (one per call in progress). At least waiters_max + "
+            "subscribers_max + 16.");
 
   v.section("mempool",
             "Transactions admitted but not yet committed. The largest transaction comes from "
@@ -465,6 +468,19 @@ class Reader {
   Status status_;
 };
 
+// Waiters and subscribers each hold a gRPC thread for as long as they last; if together they
+// could take every thread, a burst of them would leave none for submissions and queries.
+Status check_rpc_threads(const NodeConfig& config, const std::string& source) {
+  const std::size_t held = config.rpc.waiters_max + config.rpc.subscribers_max;
+  const std::size_t threads = static_cast<std::size_t>(config.rpc.threads_max);
+  if (held + kRpcThreadsSpare <= threads) return Status::ok();
+  return Status::invalid_argument(
+      source + ": rpc.threads_max (" + std::to_string(threads) +
+      ") must be at least rpc.waiters_max + rpc.subscribers_max + " +
+      std::to_string(kRpcThreadsSpare) + " (" + std::to_string(held + kRpcThreadsSpare) +
+      "), so that waiting calls and subscriptions cannot take every server thread");
+}
+
 StatusOr<NodeConfig> parse_config_from(std::string_view toml_text, const std::string& source) {
   toml::table root;
   try {
@@ -480,6 +496,7 @@ StatusOr<NodeConfig> parse_config_from(std::string_view toml_text, const std::st
   Reader reader(root, source);
   visit_keys(config, reader);
   LEDGER_RETURN_IF_ERROR(reader.status());
+  LEDGER_RETURN_IF_ERROR(check_rpc_threads(config, source));
   return config;
 }
 
@@ -545,7 +562,8 @@ StatusOr<NodeConfig> load_config(const std::filesystem::path& path) {
 Status validate_config(const NodeConfig& config) {
   Checker checker;
   visit_keys(config, checker);
-  return checker.status();
+  LEDGER_RETURN_IF_ERROR(checker.status());
+  return check_rpc_threads(config, std::string(kSourceName));
 }
 
 std::string config_to_toml(const NodeConfig& config) {

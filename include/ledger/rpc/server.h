@@ -21,15 +21,15 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1:26657";  // host:port; port 0 picks a free port
   // Largest request or response message, 1024..2^31-1. Also bounds GetBlock/SubscribeBlocks:
   // a block whose message would be larger is refused with RESOURCE_EXHAUSTED.
-  std::size_t message_bytes_max = 4 * 1024 * 1024;
+  std::size_t message_bytes_max = 16 * 1024 * 1024;  // room for a full default block
   std::size_t submit_batch_max = 1000;  // >= 1: transactions per SubmitTransactions call
   std::size_t subscribers_max = 64;     // concurrent SubscribeBlocks streams (0: none allowed)
   // Concurrent SubmitTransaction calls waiting for a commit (0: wait_for_commit always refused).
-  std::size_t waiters_max = 256;
+  std::size_t waiters_max = 128;
   // >= 2: gRPC server threads (sync server: one per active call, plus pollers). Calls beyond it
   // are refused by gRPC with RESOURCE_EXHAUSTED "Server Threadpool Exhausted", so waiters and
   // subscribers are in effect also bounded by it.
-  int threads_max = 128;
+  int threads_max = 256;
   std::string version;  // reported by GetStatus; empty: NodeStatusView::version
 };
 

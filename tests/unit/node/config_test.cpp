@@ -75,7 +75,7 @@ NodeConfig unusual_config() {
   c.rpc.submit_batch_max = 100'000;
   c.rpc.subscribers_max = 3;
   c.rpc.waiters_max = 7;
-  c.rpc.threads_max = 2;
+  c.rpc.threads_max = 26;  // the least for 3 subscribers and 7 waiters
   c.mempool.txs_max = 10'000'000;
   c.mempool.bytes_max = std::size_t{64} * 1024 * 1024 * 1024;
   c.mempool.per_sender_max = 5;
@@ -104,9 +104,9 @@ const std::vector<IntegerKey>& integer_keys() {
   static const std::vector<IntegerKey> keys = {
       {"rpc", "message_bytes_max", 4096, 67108864},
       {"rpc", "submit_batch_max", 1, 100000},
-      {"rpc", "subscribers_max", 1, 10000},
-      {"rpc", "waiters_max", 1, 100000},
-      {"rpc", "threads_max", 2, 4096},
+      {"rpc", "subscribers_max", 1, 2000},
+      {"rpc", "waiters_max", 1, 2000},
+      {"rpc", "threads_max", 18, 4096},
       {"mempool", "txs_max", 1, 10000000},
       {"mempool", "bytes_max", 1048576, 68719476736},
       {"mempool", "per_sender_max", 1, 1000000},
@@ -138,10 +138,10 @@ TEST(Config, EmptyFile_GivesDefaults) {
 }
 
 TEST(Config, MissingKeys_KeepDefaults) {
-  NodeConfig parsed = parse_ok("[rpc]\nthreads_max = 8\n[node]\n");
-  EXPECT_EQ(parsed.rpc.threads_max, 8);
+  NodeConfig parsed = parse_ok("[rpc]\nthreads_max = 300\n[node]\n");
+  EXPECT_EQ(parsed.rpc.threads_max, 300);
   NodeConfig expected;
-  expected.rpc.threads_max = 8;
+  expected.rpc.threads_max = 300;
   expect_same_file_fields(parsed, expected);
 }
 
@@ -219,14 +219,38 @@ TEST(Config, EveryInteger_OutOfRangeIsNamedWithItsRange) {
             "config.toml: mempool.txs_max: must be between 1 and 10000000 (got 0)");
 }
 
+// The rpc thread keys are also checked together (threads_max >= waiters_max +
+// subscribers_max + 16); the others of the three are set so that any one key's bound fits.
+std::string bound_entry(const IntegerKey& k, std::uint64_t value) {
+  std::string text = entry(k.section, k.key, std::to_string(value));
+  if (k.section != "rpc") return text;
+  if (k.key != "threads_max") text += "threads_max = 4096\n";
+  if (k.key != "waiters_max") text += "waiters_max = 1\n";
+  if (k.key != "subscribers_max") text += "subscribers_max = 1\n";
+  return text;
+}
+
 TEST(Config, EveryInteger_AcceptsItsBounds) {
   for (const IntegerKey& k : integer_keys()) {
     for (std::uint64_t value : {k.min, k.max}) {
-      auto parsed = parse_config(entry(k.section, k.key, std::to_string(value)));
+      auto parsed = parse_config(bound_entry(k, value));
       EXPECT_TRUE(parsed.is_ok()) << k.section << "." << k.key << " = " << value << ": "
                                   << parsed.status().to_string();
     }
   }
+}
+
+TEST(Config, RpcThreads_MustLeaveRoomBeyondWaitersAndSubscribers) {
+  EXPECT_EQ(parse_error("[rpc]\nthreads_max = 100\nwaiters_max = 50\nsubscribers_max = 40\n"),
+            "config.toml: rpc.threads_max (100) must be at least rpc.waiters_max + "
+            "rpc.subscribers_max + 16 (106), so that waiting calls and subscriptions cannot take "
+            "every server thread");
+  EXPECT_TRUE(
+      parse_config("[rpc]\nthreads_max = 106\nwaiters_max = 50\nsubscribers_max = 40\n").is_ok());
+  NodeConfig config;
+  config.rpc.waiters_max = 2000;
+  EXPECT_EQ(validate_config(config).code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(validate_config(config).message().find("rpc.threads_max (256)"), std::string::npos);
 }
 
 TEST(Config, Moniker_MustBe1To64PrintableAscii) {
@@ -319,8 +343,8 @@ TEST(Config, Peers_AtMost1024) {
 }
 
 TEST(Config, DottedKeysAndInlineTables_AreTheSameKeys) {
-  NodeConfig parsed = parse_ok("rpc.threads_max = 9\nconsensus = { tick_ms = 20 }\n");
-  EXPECT_EQ(parsed.rpc.threads_max, 9);
+  NodeConfig parsed = parse_ok("rpc.threads_max = 309\nconsensus = { tick_ms = 20 }\n");
+  EXPECT_EQ(parsed.rpc.threads_max, 309);
   EXPECT_EQ(parsed.consensus.tick_ms, 20u);
 }
 
@@ -361,7 +385,7 @@ TEST(Config, Validate_NamesTheBadField) {
   NodeConfig config;
   config.rpc.threads_max = -3;
   EXPECT_EQ(validate_config(config).message(),
-            "config.toml: rpc.threads_max: must be between 2 and 4096 (got -3)");
+            "config.toml: rpc.threads_max: must be between 18 and 4096 (got -3)");
   config = NodeConfig{};
   config.mempool.txs_max = 0;
   EXPECT_EQ(validate_config(config).message(),
@@ -457,7 +481,7 @@ TEST(ConfigFile, Load_ErrorsStartWithThePath) {
   std::ofstream(path) << "[rpc]\nthreads_max = 1\n";
   auto loaded = load_config(path);
   EXPECT_EQ(loaded.status().message(),
-            path.string() + ": rpc.threads_max: must be between 2 and 4096 (got 1)");
+            path.string() + ": rpc.threads_max: must be between 18 and 4096 (got 1)");
   std::ofstream(path) << "[rpc\n";
   loaded = load_config(path);
   EXPECT_EQ(loaded.status().message().rfind(path.string() + ":1:", 0), 0u)
