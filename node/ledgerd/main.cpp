@@ -208,10 +208,25 @@ int cmd_dev(const std::vector<std::string>& args) {
   return run_node(home, log_level);
 }
 
+// The consensus state `ledgerd start` reads besides the chain: the safety data (the last vote)
+// and the block tree (uncommitted blocks, high QC and TC). verify_chain does not look at them,
+// but a start refuses a store where either does not read back, so verify must say so too.
+std::vector<std::string> consensus_state_problems(ledger::storage::RocksChainStore& store) {
+  std::vector<std::string> problems;
+  if (const auto safety = store.safety_store().load(); !safety.is_ok()) {
+    problems.push_back("consensus safety data: " + safety.status().message());
+  }
+  if (const auto tree = store.tree_store().load(); !tree.is_ok()) {
+    problems.push_back("consensus block tree: " + tree.status().message());
+  }
+  return problems;
+}
+
 int cmd_verify(const std::vector<std::string>& args) {
   std::string home;
   po::options_description desc(
-      "ledgerd verify: re-check every stored block, certificate and the state (node stopped)");
+      "ledgerd verify: re-check every stored block, certificate and the state, and that the "
+      "consensus safety data and block tree read back (node stopped)");
   desc.add_options()("help,h", "this help")(
       "home", po::value(&home)->default_value(default_home(".ledgerd").string()), "home directory")(
       "skip-signatures", "do not re-verify signatures (faster)");
@@ -243,8 +258,12 @@ int cmd_verify(const std::vector<std::string>& args) {
     std::cout << "height " << problem.height << ": " << problem.message << "\n";
   }
   if (r.truncated) std::cout << "(more problems not shown)\n";
-  if (!r.ok()) {
-    std::cout << "verify: FAILED, " << r.problems.size() << " problem(s)\n";
+  const std::vector<std::string> consensus_problems = consensus_state_problems(*store.value());
+  for (const auto& problem : consensus_problems)
+    std::cout << problem << "\n";
+  const std::size_t problem_count = r.problems.size() + consensus_problems.size();
+  if (problem_count > 0) {
+    std::cout << "verify: FAILED, " << problem_count << " problem(s)\n";
     return kExitVerifyProblems;
   }
   std::cout << "verify: ok\n";
