@@ -12,6 +12,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "convert.h"
 #include "ledger/v1/ledger.grpc.pb.h"
@@ -61,6 +63,16 @@ grpc::Status grpc_status(const Status& status) {
 
 grpc::Status grpc_status(grpc::StatusCode code, std::string message) {
   return {code, std::move(message)};
+}
+
+// A refusal of the transaction with hash `tx_hash`, naming it: a non-OK call carries no
+// response body, so the message is all a client log keeps (docs/api.md, Conventions). Most
+// mempool messages ("insufficient funds: ...", "mempool full: ...") do not name it themselves.
+Status naming_transaction(const Status& refusal, const Hash& tx_hash) {
+  LEDGER_ASSERT(!refusal.is_ok());
+  const std::string hex = tx_hash.hex();
+  if (refusal.message().find(hex) != std::string::npos) return refusal;
+  return refusal.with_context("transaction " + hex);
 }
 
 // The height after `height`. Heights come from the node, which cannot reach 2^64-1.
@@ -186,7 +198,7 @@ grpc::Status LedgerService::SubmitTransaction(grpc::ServerContext* context,
   if (!tx.is_ok()) return grpc_status(tx.status());
   const Hash tx_hash = transaction_hash(*tx);
   const Status admitted = api_.submit(*tx);
-  if (!admitted.is_ok()) return grpc_status(admitted);
+  if (!admitted.is_ok()) return grpc_status(naming_transaction(admitted, tx_hash));
 
   response->set_tx_hash(tx_hash.hex());
   response->set_status(v1::TX_STATUS_PENDING);
@@ -266,10 +278,12 @@ grpc::Status LedgerService::SubmitTransactions(grpc::ServerContext* /*context*/,
       result->set_message(tx.status().message());
       continue;
     }
-    result->set_tx_hash(transaction_hash(*tx).hex());
+    const Hash tx_hash = transaction_hash(*tx);
+    result->set_tx_hash(tx_hash.hex());
     const Status admitted = api_.submit(*tx);
+    if (admitted.is_ok()) continue;  // code 0, empty message
     result->set_code(grpc_code_for(admitted.code()));
-    result->set_message(admitted.message());
+    result->set_message(naming_transaction(admitted, tx_hash).message());
   }
   return grpc::Status::OK;
 }
@@ -429,6 +443,50 @@ grpc::Status LedgerService::SubscribeBlocks(grpc::ServerContext* context,
   }
 }
 
+// A request whose bytes are not a protobuf encoding of the method's request message never
+// reaches the service: grpc++ answers it with INTERNAL and an empty message, which the API
+// reserves for the node's own faults. This turns that answer into INVALID_ARGUMENT naming the
+// method. Only for calls with one request message (unary, server streaming), where a missing
+// message after POST_RECV_MESSAGE can only mean that it did not parse (or was absent).
+class UnparsableRequestInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit UnparsableRequestInterceptor(std::string method) : method_(std::move(method)) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparsable_ = true;
+    }
+    if (unparsable_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() == grpc::StatusCode::INTERNAL) {
+      methods->ModifySendStatus(
+          grpc_status(grpc::StatusCode::INVALID_ARGUMENT,
+                      "the request to " + method_ +
+                          " is not a valid protobuf encoding of its request message (see "
+                          "rpc/proto/ledger/v1/ledger.proto or server reflection)"));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string method_;
+  bool unparsable_ = false;  // the request message did not deserialize
+};
+
+class UnparsableRequestInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING) return nullptr;
+    // gRPC owns the interceptor and deletes it with the call.
+    return new UnparsableRequestInterceptor(info->method() == nullptr ? "" : info->method());
+  }
+};
+
 // "host:port" with the port replaced by `port` (e.g. after binding port 0).
 std::string with_port(const std::string& listen_address, int port) {
   const std::size_t colon = listen_address.rfind(':');
@@ -509,6 +567,9 @@ StatusOr<std::unique_ptr<RpcServer>> RpcServer::start(const ServerOptions& optio
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UnparsableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || selected_port == 0) {

@@ -149,16 +149,38 @@ Status check_schema_and_chain(const std::optional<std::string>& schema,
   return Status::ok();
 }
 
+// The column families a database of this schema lacks (added since, or lost): created when
+// the store may create things, refused otherwise.
+Status complete_columns(Database& db, bool create_if_missing) {
+  const std::vector<std::string_view> missing = db.missing_columns();
+  if (missing.empty()) return Status::ok();
+  if (create_if_missing) return db.create_missing_columns();
+  std::string names;
+  for (std::string_view name : missing)
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  return Status::failed_precondition("the database has no column family " + names +
+                                     " and create_if_missing is off");
+}
+
+// The schema version is checked before anything is created, so a database of another schema
+// is refused exactly as it was found.
 Status open_meta(Database& db, const std::string& expected_chain_id, bool create_if_missing) {
-  LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> schema,
-                          get_meta(db, detail::kMetaSchemaVersionKey));
-  LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> chain, get_meta(db, detail::kMetaChainIdKey));
-  if (schema || chain) return check_schema_and_chain(schema, chain, expected_chain_id);
+  std::optional<std::string> schema;
+  std::optional<std::string> chain;
+  if (db.has_column(Column::kMeta)) {
+    LEDGER_ASSIGN_OR_RETURN(schema, get_meta(db, detail::kMetaSchemaVersionKey));
+    LEDGER_ASSIGN_OR_RETURN(chain, get_meta(db, detail::kMetaChainIdKey));
+  }
+  if (schema || chain) {
+    LEDGER_RETURN_IF_ERROR(check_schema_and_chain(schema, chain, expected_chain_id));
+    return complete_columns(db, create_if_missing);
+  }
   if (!create_if_missing) {
     return Status::failed_precondition(
         "the database has no ledgerd metadata (not a ledgerd store?) and create_if_missing is "
         "off");
   }
+  LEDGER_RETURN_IF_ERROR(db.create_missing_columns());
   return initialize_meta(db, expected_chain_id);
 }
 

@@ -3,6 +3,8 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
+
 #include "ledger/core/assert.h"
 
 namespace ledger::storage::detail {
@@ -25,11 +27,19 @@ rocksdb::ColumnFamilyOptions column_options() {
   return options;
 }
 
-std::vector<rocksdb::ColumnFamilyDescriptor> column_descriptors() {
+// The column families to open at `path`: those the database has (so an existing database is
+// opened unchanged, whatever its schema), or all of ours for a database that does not exist yet.
+std::vector<rocksdb::ColumnFamilyDescriptor> column_descriptors(const std::string& path) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok()) {
+    // No database there (or an unreadable one, which DB::Open then reports).
+    names.assign(1, rocksdb::kDefaultColumnFamilyName);
+    for (std::string_view name : kColumnNames)
+      names.emplace_back(name);
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> out;
-  out.emplace_back(rocksdb::kDefaultColumnFamilyName, column_options());
-  for (std::string_view name : kColumnNames)
-    out.emplace_back(std::string(name), column_options());
+  for (const std::string& name : names)
+    out.emplace_back(name, column_options());
   return out;
 }
 
@@ -56,24 +66,32 @@ StatusOr<std::unique_ptr<Database>> Database::open(const std::string& path,
                                                    const DatabaseOptions& options) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
+  // Only a new database gets column families here; see create_missing_columns().
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = options.paranoid_checks;
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = column_descriptors(path);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status =
-      rocksdb::DB::Open(db_options, path, column_descriptors(), &handles, &raw);
+  rocksdb::Status status = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
   if (!status.ok()) return from_rocks(status, "open RocksDB at " + path);
-  LEDGER_ASSERT(raw != nullptr && handles.size() == kColumnCount + 1);
+  LEDGER_ASSERT(raw != nullptr && handles.size() == descriptors.size());
   return std::unique_ptr<Database>(
       new Database(std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
 }
 
 Database::Database(std::unique_ptr<rocksdb::DB> db,
-                   std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : db_(std::move(db)), handles_(std::move(handles)) {}
+                   std::vector<rocksdb::ColumnFamilyHandle*> opened)
+    : db_(std::move(db)), opened_(std::move(opened)) {
+  for (rocksdb::ColumnFamilyHandle* handle : opened_) {
+    LEDGER_ASSERT(handle != nullptr);
+    auto it = std::find(kColumnNames.begin(), kColumnNames.end(), handle->GetName());
+    if (it != kColumnNames.end())
+      columns_[static_cast<std::size_t>(it - kColumnNames.begin())] = handle;
+  }
+}
 
 Database::~Database() {
-  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+  for (rocksdb::ColumnFamilyHandle* handle : opened_) {
     // Only fails for a null handle; nothing useful to do with an error while closing.
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
@@ -81,9 +99,37 @@ Database::~Database() {
 }
 
 rocksdb::ColumnFamilyHandle* Database::handle(Column column) const {
-  const auto index = static_cast<std::size_t>(column) + 1;
-  LEDGER_ASSERT(index < handles_.size());
-  return handles_[index];
+  const auto index = static_cast<std::size_t>(column);
+  LEDGER_ASSERT(index < kColumnCount && columns_[index] != nullptr);
+  return columns_[index];
+}
+
+bool Database::has_column(Column column) const {
+  const auto index = static_cast<std::size_t>(column);
+  LEDGER_ASSERT(index < kColumnCount);
+  return columns_[index] != nullptr;
+}
+
+std::vector<std::string_view> Database::missing_columns() const {
+  std::vector<std::string_view> missing;
+  for (std::size_t i = 0; i < kColumnCount; ++i) {
+    if (columns_[i] == nullptr) missing.push_back(kColumnNames[i]);
+  }
+  return missing;
+}
+
+Status Database::create_missing_columns() {
+  for (std::size_t i = 0; i < kColumnCount; ++i) {
+    if (columns_[i] != nullptr) continue;
+    const std::string name(kColumnNames[i]);
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    rocksdb::Status status = db_->CreateColumnFamily(column_options(), name, &handle);
+    if (!status.ok()) return from_rocks(status, "create column family " + name);
+    LEDGER_ASSERT(handle != nullptr);
+    opened_.push_back(handle);
+    columns_[i] = handle;
+  }
+  return Status::ok();
 }
 
 StatusOr<std::optional<std::string>> Database::get(Column column, std::string_view key,

@@ -55,9 +55,14 @@ struct DatabaseOptions {
 Status from_rocks(const rocksdb::Status& status, std::string_view context);
 
 // Owns the DB and its column family handles. Thread-safe as RocksDB is: concurrent reads and
-// writes are fine.
+// writes are fine, once create_missing_columns() has returned.
 class Database {
  public:
+  // A new database (when options.create_if_missing) gets every column family. An existing one
+  // is opened with the column families it has, and no others: a database written by another
+  // schema must be refused unchanged (a column family added here would stop the build that
+  // wrote it from opening it again). The caller checks the metadata, then calls
+  // create_missing_columns() before using any other column.
   static StatusOr<std::unique_ptr<Database>> open(const std::string& path,
                                                   const DatabaseOptions& options);
   ~Database();
@@ -71,13 +76,24 @@ class Database {
   Status write(rocksdb::WriteBatch& batch, std::string_view what);
   // A new iterator over `column` (it pins an implicit snapshot).
   std::unique_ptr<rocksdb::Iterator> iterator(Column column) const;
+  // Asserts has_column(column).
   rocksdb::ColumnFamilyHandle* handle(Column column) const;
 
- private:
-  Database(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles);
+  bool has_column(Column column) const;
+  // The names of the column families of Column that the database does not have, in Column order.
+  std::vector<std::string_view> missing_columns() const;
+  // Creates every missing column family; kIoError (or kCorruption) with RocksDB's message.
+  Status create_missing_columns();
 
-  std::unique_ptr<rocksdb::DB> db_;                    // never null
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [0] = default, then Column order
+ private:
+  Database(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> opened);
+
+  std::unique_ptr<rocksdb::DB> db_;  // never null
+  // Every handle RocksDB returned (ours and any other column family the database has); owned,
+  // destroyed on close.
+  std::vector<rocksdb::ColumnFamilyHandle*> opened_;
+  // Indexed by Column; null for a column family the database does not have (yet).
+  std::array<rocksdb::ColumnFamilyHandle*, kColumnCount> columns_{};
 };
 
 // Collects the puts and deletes of one commit; remembers the first error RocksDB reports.

@@ -51,8 +51,9 @@ class RocksChainStore final : public ChainStore {
   //  - A new store records expected_chain_id and kSchemaVersion.
   //  - kInvalidArgument if expected_chain_id is not a valid chain id.
   //  - kFailedPrecondition if the database has another schema version (the message names both
-  //    versions), belongs to another chain (names both chain ids), or has no metadata and
-  //    create_if_missing is off.
+  //    versions; checked before anything is created, so the database is left unchanged),
+  //    belongs to another chain (names both chain ids), or, with create_if_missing off, has no
+  //    metadata or lacks one of the column families (names them).
   //  - kCorruption if the metadata is inconsistent with the stored blocks (e.g. the tip names
   //    a block that is not stored or has another id, or the accumulator does not match).
   //  - kIoError (or kCorruption) with RocksDB's message if RocksDB cannot open the directory,

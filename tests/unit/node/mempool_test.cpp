@@ -260,6 +260,29 @@ TEST_F(MempoolTest, Admit_RejectsWhenSenderLimitReached) {
   EXPECT_TRUE(admit(tx(1, 0)).is_ok());
 }
 
+TEST_F(MempoolTest, Admit_CapacityLimitsAreCheckedInOrder) {
+  // txs_max, then bytes_max, then per_sender_max: with all three reached, the count is named.
+  const SignedTransfer big = tx_with_memo(0, 0, kMemoBytesMax);
+  MempoolLimits limits;
+  limits.txs_max = 1;
+  limits.bytes_max = wire_bytes(big) + wire_bytes(tx(0, 1));  // not two big ones
+  limits.per_sender_max = 1;
+  reset(limits);
+  ASSERT_TRUE(admit(big).is_ok());
+  expect_error(admit(tx_with_memo(0, 1, kMemoBytesMax)), StatusCode::kResourceExhausted,
+               "(mempool.txs_max)");
+  // Room in the count: the bytes are named before the sender's count.
+  limits.txs_max = 2;
+  reset(limits);
+  ASSERT_TRUE(admit(big).is_ok());
+  expect_error(admit(tx_with_memo(0, 1, kMemoBytesMax)), StatusCode::kResourceExhausted,
+               "(mempool.bytes_max)");
+  // Room in the count and the bytes: the sender's count.
+  expect_error(admit(tx(0, 1)), StatusCode::kResourceExhausted, "(mempool.per_sender_max)");
+  EXPECT_EQ(mempool_->size(), 1u);
+  EXPECT_EQ(mempool_->bytes(), wire_bytes(big));
+}
+
 TEST_F(MempoolTest, Admit_ReportsTheFirstFailingCheck) {
   MempoolLimits limits;
   limits.tx_bytes_max = 300;
@@ -373,6 +396,38 @@ TEST_F(MempoolTest, Select_SkipsSenderWithAllNoncesBelowState) {
   EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(1, 0)}));
 }
 
+TEST_F(MempoolTest, Select_SenderWithAGapAtTheStateNonceContributesNothing) {
+  ASSERT_TRUE(admit(tx(0, 1)).is_ok());  // sender 0's nonce 0 is missing
+  ASSERT_TRUE(admit(tx(0, 2)).is_ok());
+  ASSERT_TRUE(admit(tx(1, 0)).is_ok());
+  auto selected = select();
+  ASSERT_TRUE(selected.is_ok());
+  EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(1, 0)}));
+  // Once the gap is filled, the whole run follows in nonce order.
+  ASSERT_TRUE(admit(tx(0, 0)).is_ok());
+  selected = select();
+  ASSERT_TRUE(selected.is_ok());
+  EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(0, 0), tx(0, 1), tx(0, 2), tx(1, 0)}));
+}
+
+TEST_F(MempoolTest, Select_TakesEachSendersNoncesInOrderWithinByteAndCountLimits) {
+  // Admitted in reverse nonce order, interleaved between two senders.
+  for (std::uint64_t n : {2, 1, 0}) {
+    ASSERT_TRUE(admit(tx(0, n)).is_ok());
+    ASSERT_TRUE(admit(tx(1, n)).is_ok());
+  }
+  const std::size_t one = wire_bytes(tx(0, 0));
+  BlockLimits limits;
+  limits.bytes_max = 4 * one;  // exactly four
+  auto selected = select(limits);
+  ASSERT_TRUE(selected.is_ok());
+  EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(0, 0), tx(0, 1), tx(0, 2), tx(1, 0)}));
+  limits.transactions_max = 2;  // the count binds first now
+  selected = select(limits);
+  ASSERT_TRUE(selected.is_ok());
+  EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(0, 0), tx(0, 1)}));
+}
+
 TEST_F(MempoolTest, Select_RespectsCountLimit) {
   for (std::size_t s = 0; s < 3; ++s) {
     ASSERT_TRUE(admit(tx(s, 0)).is_ok());
@@ -461,6 +516,49 @@ TEST_F(MempoolTest, OnCommit_EvictsExpired) {
   EXPECT_FALSE(mempool_->find(transaction_hash(old_tx)).has_value());
   EXPECT_TRUE(mempool_->find(transaction_hash(young_tx)).has_value());
   commit({});  // height 4: 1 + 2 < 4
+  EXPECT_EQ(mempool_->size(), 0u);
+  EXPECT_EQ(mempool_->bytes(), 0u);
+}
+
+TEST_F(MempoolTest, OnCommit_EvictsEveryNonceBelowTheNewCommittedNonce) {
+  for (std::uint64_t n = 0; n < 4; ++n)
+    ASSERT_TRUE(admit(tx(0, n, 1)).is_ok());
+  // Other transactions at sender 0's nonces 0-2 (e.g. from another node's mempool) commit.
+  commit({tx(0, 0, 7), tx(0, 1, 7), tx(0, 2, 7)});
+  for (std::uint64_t n = 0; n < 3; ++n)
+    EXPECT_FALSE(mempool_->find(transaction_hash(tx(0, n, 1))).has_value()) << n;
+  EXPECT_TRUE(mempool_->find(transaction_hash(tx(0, 3, 1))).has_value());
+  EXPECT_EQ(mempool_->size(), 1u);
+  EXPECT_EQ(mempool_->bytes(), wire_bytes(tx(0, 3, 1)));
+  auto selected = select();
+  ASSERT_TRUE(selected.is_ok());
+  EXPECT_EQ(*selected, (std::vector<SignedTransfer>{tx(0, 3, 1)}));
+}
+
+TEST_F(MempoolTest, OnCommit_FreesCapacityForNewAdmissions) {
+  MempoolLimits limits;
+  limits.txs_max = 3;
+  limits.per_sender_max = 2;
+  reset(limits);
+  ASSERT_TRUE(admit(tx(0, 0)).is_ok());
+  ASSERT_TRUE(admit(tx(0, 1)).is_ok());
+  ASSERT_TRUE(admit(tx(1, 0)).is_ok());
+  expect_error(admit(tx(2, 0)), StatusCode::kResourceExhausted, "(mempool.txs_max)");
+  commit({tx(0, 0), tx(1, 0)});
+  EXPECT_EQ(mempool_->size(), 1u);
+  EXPECT_EQ(mempool_->bytes(), wire_bytes(tx(0, 1)));
+  EXPECT_TRUE(admit(tx(2, 0)).is_ok());
+  EXPECT_TRUE(admit(tx(0, 2)).is_ok());  // sender 0 is below per_sender_max again
+  expect_error(admit(tx(0, 3)), StatusCode::kResourceExhausted, "(mempool.txs_max)");
+}
+
+TEST_F(MempoolTest, OnCommit_AloneEvictsCommittedTransactions) {
+  // Eviction is driven by on_commit alone: a commit the mempool is not told about leaves the
+  // included transaction pending (select() skips it by the state nonce).
+  ASSERT_TRUE(admit(tx(0, 0)).is_ok());
+  const Block& block = commit({tx(0, 0)}, /*notify=*/false);
+  EXPECT_EQ(mempool_->size(), 1u);
+  ASSERT_TRUE(mempool_->on_commit(block, *store_).is_ok());
   EXPECT_EQ(mempool_->size(), 0u);
   EXPECT_EQ(mempool_->bytes(), 0u);
 }

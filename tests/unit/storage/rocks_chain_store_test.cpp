@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -171,6 +172,96 @@ TEST_F(RocksChainStoreTest, Open_RefusesAnotherSchemaVersionNamingBoth) {
   expect_open_refused(StatusCode::kFailedPrecondition,
                       {"schema version " + std::to_string(kSchemaVersion + 41),
                        "schema version " + std::to_string(kSchemaVersion)});
+}
+
+// Schema 1 had every column family but "tree". A schema-1 database is refused with a message
+// naming both versions, whether or not the store may create things, and is left as it was: no
+// "tree" column family is added, so the previous build can still open it.
+class RocksChainStoreSchema1Test : public RocksChainStoreTest {
+ protected:
+  static std::vector<std::string> schema1_columns() {
+    return {rocksdb::kDefaultColumnFamilyName,
+            "blocks",
+            "block_ids",
+            "tx_index",
+            "commit_certs",
+            "results",
+            "accounts",
+            "safety",
+            "meta"};
+  }
+
+  // A database laid out as a schema-1 build left it (metadata, no blocks), recording `version`.
+  void write_schema1_database(std::uint32_t version = 1) {
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : schema1_columns())
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status opened = rocksdb::DB::Open(options, path_, descriptors, &handles, &raw);
+    ASSERT_TRUE(opened.ok()) << opened.ToString();
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* meta = handles.back();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), meta, "schema_version", be_u32(version)).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), meta, "chain_id", kChainId).ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles)
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+
+  std::vector<std::string> stored_columns() const {
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path_, &names).ok());
+    return names;
+  }
+
+  void expect_schema1_refused(bool create_if_missing) {
+    ASSERT_NO_FATAL_FAILURE(write_schema1_database());
+    ASSERT_EQ(kSchemaVersion, 2u);
+    RocksChainStore::Options options;
+    options.create_if_missing = create_if_missing;
+    auto store = RocksChainStore::open(path_, kChainId, options);
+    ASSERT_FALSE(store.is_ok());
+    EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().to_string();
+    EXPECT_THAT(store.status().message(),
+                HasSubstr("the database has schema version 1 but this build reads schema "
+                          "version 2; migrate or resync the data directory"));
+    std::vector<std::string> stored = stored_columns();
+    std::vector<std::string> expected = schema1_columns();
+    std::sort(stored.begin(), stored.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(stored, expected);
+  }
+};
+
+TEST_F(RocksChainStoreSchema1Test, Open_RefusesASchema1DatabaseAndLeavesItAsItWas) {
+  expect_schema1_refused(true);
+}
+
+TEST_F(RocksChainStoreSchema1Test, Open_WithoutCreateIfMissingRefusesASchema1DatabaseByVersion) {
+  expect_schema1_refused(false);
+}
+
+TEST_F(RocksChainStoreSchema1Test, Open_CurrentSchemaWithoutTheTreeColumnFamily) {
+  ASSERT_NO_FATAL_FAILURE(write_schema1_database(kSchemaVersion));
+  RocksChainStore::Options options;
+  options.create_if_missing = false;
+  auto refused = RocksChainStore::open(path_, kChainId, options);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status().to_string();
+  EXPECT_THAT(refused.status().message(), HasSubstr("no column family tree"));
+  // Allowed to create things, the store adds the column family and works.
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  auto loaded = store_->tree_store().load();
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_TRUE(loaded->blocks.empty());
+  close();
+  const std::vector<std::string> columns = stored_columns();
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "tree"), columns.end());
 }
 
 TEST_F(RocksChainStoreTest, Open_RefusesAnotherChainIdNamingBoth) {
