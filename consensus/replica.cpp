@@ -49,6 +49,8 @@ const char* reject_reason_name(RejectReason reason) {
       return "safety_refused";
     case RejectReason::kBadPayload:
       return "bad_payload";
+    case RejectReason::kInvalidPayload:
+      return "invalid_payload";
   }
   return "unknown";
 }
@@ -93,7 +95,8 @@ RecoveryData Replica::genesis_recovery(const ReplicaConfig& config) {
 
 StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,
-                                                   std::unique_ptr<LeaderElection> leaders) {
+                                                   std::unique_ptr<LeaderElection> leaders,
+                                                   PayloadValidator* validator) {
   LEDGER_RETURN_IF_ERROR(config.validate().with_context("replica config"));
   if (!config.validators.contains(signer.public_key())) {
     return Status::invalid_argument("signer " + signer.public_key().hex() +
@@ -119,15 +122,16 @@ StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer 
   LEDGER_ASSIGN_OR_RETURN(SafetyRules safety, SafetyRules::create(std::move(signer), safety_store,
                                                                   std::move(verifier)));
   if (!leaders) leaders = std::make_unique<RoundRobinLeaders>(config.validators);
-  return std::unique_ptr<Replica>(
-      new Replica(std::move(config), std::move(safety), std::move(recovery), std::move(leaders)));
+  return std::unique_ptr<Replica>(new Replica(std::move(config), std::move(safety),
+                                              std::move(recovery), std::move(leaders), validator));
 }
 
 Replica::Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery,
-                 std::unique_ptr<LeaderElection> leaders)
+                 std::unique_ptr<LeaderElection> leaders, PayloadValidator* validator)
     : config_(std::move(config)),
       safety_(std::move(safety)),
       leaders_(std::move(leaders)),
+      validator_(validator),
       tree_(std::move(recovery.committed_root), config_.pending_blocks_max),
       timer_(config_.pacemaker),
       pending_(config_.validators, config_.vote_rounds_max),
@@ -280,6 +284,13 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
     waiting_proposal_ = std::make_pair(from, p);
     request_block(out, h.parent_id, from);
     return;
+  }
+  if (validator_ != nullptr && h.proposer != public_key()) {
+    if (Status s = validator_->validate(p.block, id); !s.is_ok()) {
+      reject(out, RejectReason::kInvalidPayload, from,
+             "proposal " + id.hex() + " of round " + str(h.round) + ": " + s.message());
+      return;
+    }
   }
   if (!insert_block(out, p.block, id, from)) return;
   vote_on(out, p.block, id, p.tc);

@@ -41,6 +41,8 @@ constexpr std::string_view kSourceName = "config.toml";
 constexpr std::size_t kMonikerBytesMax = 64;
 constexpr std::size_t kPathBytesMax = 4096;
 constexpr std::size_t kPeersMax = 1024;
+// Room in a peer's send queue beyond one largest frame (length prefix, authentication tag).
+constexpr std::uint64_t kFrameQueueSlack = 64 * 1024;
 // gRPC threads left for submissions and queries when every waiter and subscriber holds one.
 constexpr std::size_t kRpcThreadsSpare = 16;
 
@@ -129,7 +131,13 @@ Status check_peer(std::string_view value) {
   }
   auto key = PublicKey::from_hex(value.substr(0, at));
   if (!key.is_ok()) return key.status().with_context("public key before '@'");
-  return check_host_port(value.substr(at + 1));
+  const std::string_view address = value.substr(at + 1);
+  LEDGER_RETURN_IF_ERROR(check_host_port(address));
+  if (address.substr(address.rfind(':') + 1) == "0") {
+    return Status::invalid_argument("a peer's port must be 1 to 65535 (got \"" +
+                                    std::string(value) + "\")");
+  }
+  return Status::ok();
 }
 
 // ---- The list of keys. visit_keys calls the visitor once per section and key, in file order,
@@ -167,6 +175,10 @@ void visit_keys(Config& c, Visitor& v) {
   v.integer("threads_max", c.rpc.threads_max, Range{2 + kRpcThreadsSpare, 4096},
             "gRPC server threads (one per call in progress). At least waiters_max + "
             "subscribers_max + 16.");
+  v.boolean("admin", c.rpc.admin,
+            "Also serve ledger.v1.Admin, which can cut this node off from its peers (testnet "
+            "fault injection). Only allowed when listen is on loopback (127.0.0.1, [::1] or "
+            "localhost).");
 
   v.section("mempool",
             "Transactions admitted but not yet committed. The largest transaction comes from "
@@ -198,10 +210,41 @@ void visit_keys(Config& c, Visitor& v) {
   v.integer("pending_blocks_max", c.consensus.pending_blocks_max, Range{16, 1'000'000},
             "Uncommitted blocks kept.");
 
-  v.section("p2p", "Peer-to-peer networking (not used yet; parsed so that files stay valid).");
-  v.string("listen", c.p2p.listen, check_host_port, "host:port to listen on for peers.");
+  v.section("p2p", "Peer-to-peer networking: consensus messages, transaction gossip, block sync.");
+  v.string("listen", c.p2p.listen, check_host_port,
+           "host:port to listen on for peers; port 0 picks a free port.");
   v.strings("peers", c.p2p.peers, kPeersMax, check_peer,
-            "Peers to connect to, each \"<64 hex public key>@host:port\"; at most 1024.");
+            "Peers to connect to, each \"<64 hex public key>@host:port\"; at most 1024. A peer "
+            "that answers with another key is refused.");
+  v.boolean("accept_unknown_peers", c.p2p.accept_unknown_peers,
+            "Accept connections from nodes that are neither genesis validators nor listed in "
+            "peers (full nodes). Validators and listed peers are always accepted.");
+  v.integer("frame_bytes_max", c.p2p.frame_bytes_max,
+            Range{64 * 1024, std::uint64_t{1024} * 1024 * 1024},
+            "Largest message to or from a peer, in bytes; a peer that sends a larger one is "
+            "dropped.");
+  v.integer("send_queue_bytes_max", c.p2p.send_queue_bytes_max,
+            Range{128 * 1024, std::uint64_t{16} * 1024 * 1024 * 1024},
+            "Bytes queued for one peer; a peer that falls this far behind is dropped. At least "
+            "frame_bytes_max + 65536.");
+  v.integer("connections_max", c.p2p.connections_max, Range{1, 4096},
+            "Peer connections, authenticated or still in their handshake.");
+  v.integer("handshake_timeout_ms", c.p2p.handshake_timeout_ms, Range{100, 600'000},
+            "A connection that has not completed its handshake after this long is closed.");
+  v.integer("write_timeout_ms", c.p2p.write_timeout_ms, Range{100, 600'000},
+            "A peer that does not take a queued message within this long is dropped.");
+  v.integer("dial_backoff_min_ms", c.p2p.dial_backoff_min_ms, Range{10, 600'000},
+            "First delay before redialing a peer; doubles after each failure.");
+  v.integer("dial_backoff_max_ms", c.p2p.dial_backoff_max_ms, Range{10, 600'000},
+            "Longest delay between redials. At least dial_backoff_min_ms.");
+  v.integer("gossip_interval_ms", c.p2p.gossip_interval_ms, Range{1, 10'000},
+            "Admitted transactions are sent to peers in batches at most this often.");
+  v.integer("gossip_batch_max", c.p2p.gossip_batch_max, Range{1, 100'000},
+            "Transactions in one gossip batch.");
+  v.integer("sync_blocks_max", c.p2p.sync_blocks_max, Range{1, 10'000},
+            "Committed blocks asked for in one block-sync request.");
+  v.integer("status_interval_ms", c.p2p.status_interval_ms, Range{10, 600'000},
+            "How often this node tells its peers its committed height.");
 }
 
 std::string range_text(Range range) {
@@ -256,6 +299,10 @@ class TomlWriter {
     out_ += "# " + std::string(doc) + "\n";
     out_ += std::string(key) + " = " + toml_string(value) + "\n";
   }
+  void boolean(std::string_view key, bool value, std::string_view doc) {
+    out_ += "# " + std::string(doc) + " true or false.\n";
+    out_ += std::string(key) + " = " + (value ? "true" : "false") + "\n";
+  }
   void strings(std::string_view key, const std::vector<std::string>& values, std::size_t,
                Status (*)(std::string_view), std::string_view doc) {
     out_ += "# " + std::string(doc) + "\n";
@@ -294,6 +341,7 @@ class Checker {
               std::string_view) {
     if (status_.is_ok()) status_ = check(value).with_context(namer_(key));
   }
+  void boolean(std::string_view, bool, std::string_view) {}
   void strings(std::string_view key, const std::vector<std::string>& values, std::size_t count_max,
                Status (*check)(std::string_view), std::string_view) {
     if (!status_.is_ok()) return;
@@ -342,6 +390,9 @@ class KeyCollector {
   }
   void string(std::string_view key, const std::string&, Status (*)(std::string_view),
               std::string_view) {
+    keys.insert(section_ + "." + std::string(key));
+  }
+  void boolean(std::string_view key, bool, std::string_view) {
     keys.insert(section_ + "." + std::string(key));
   }
   void strings(std::string_view key, const std::vector<std::string>&, std::size_t,
@@ -429,6 +480,16 @@ class Reader {
     }
     value = text->get();
   }
+  void boolean(std::string_view key, bool& value, std::string_view) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return;
+    const auto* flag = node->as_boolean();
+    if (flag == nullptr) {
+      fail(key, "must be true or false");
+      return;
+    }
+    value = flag->get();
+  }
   void strings(std::string_view key, std::vector<std::string>& values, std::size_t count_max,
                Status (*check)(std::string_view), std::string_view) {
     const toml::node* node = find(key);
@@ -481,6 +542,37 @@ Status check_rpc_threads(const NodeConfig& config, const std::string& source) {
       "), so that waiting calls and subscriptions cannot take every server thread");
 }
 
+// The admin service can cut a validator off from its peers: loopback only.
+Status check_rpc_admin(const NodeConfig& config, const std::string& source) {
+  if (!config.rpc.admin) return Status::ok();
+  const std::string& listen = config.rpc.listen_address;
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0) return Status::ok();
+  return Status::invalid_argument(source +
+                                  ": rpc.admin is only allowed with a loopback rpc.listen "
+                                  "(127.0.0.1, [::1] or localhost), not \"" +
+                                  listen + "\"");
+}
+
+// Pairs of p2p keys that bound each other.
+Status check_p2p_pairs(const NodeConfig& config, const std::string& source) {
+  const P2pConfig& p = config.p2p;
+  if (p.send_queue_bytes_max < p.frame_bytes_max + kFrameQueueSlack) {
+    return Status::invalid_argument(
+        source + ": p2p.send_queue_bytes_max (" + std::to_string(p.send_queue_bytes_max) +
+        ") must be at least p2p.frame_bytes_max + " + std::to_string(kFrameQueueSlack) + " (" +
+        std::to_string(p.frame_bytes_max + kFrameQueueSlack) +
+        "), or the largest message could never be queued");
+  }
+  if (p.dial_backoff_max_ms < p.dial_backoff_min_ms) {
+    return Status::invalid_argument(source + ": p2p.dial_backoff_max_ms (" +
+                                    std::to_string(p.dial_backoff_max_ms) +
+                                    ") must be at least p2p.dial_backoff_min_ms (" +
+                                    std::to_string(p.dial_backoff_min_ms) + ")");
+  }
+  return Status::ok();
+}
+
 StatusOr<NodeConfig> parse_config_from(std::string_view toml_text, const std::string& source) {
   toml::table root;
   try {
@@ -497,6 +589,8 @@ StatusOr<NodeConfig> parse_config_from(std::string_view toml_text, const std::st
   visit_keys(config, reader);
   LEDGER_RETURN_IF_ERROR(reader.status());
   LEDGER_RETURN_IF_ERROR(check_rpc_threads(config, source));
+  LEDGER_RETURN_IF_ERROR(check_p2p_pairs(config, source));
+  LEDGER_RETURN_IF_ERROR(check_rpc_admin(config, source));
   return config;
 }
 
@@ -563,7 +657,9 @@ Status validate_config(const NodeConfig& config) {
   Checker checker;
   visit_keys(config, checker);
   LEDGER_RETURN_IF_ERROR(checker.status());
-  return check_rpc_threads(config, std::string(kSourceName));
+  LEDGER_RETURN_IF_ERROR(check_rpc_threads(config, std::string(kSourceName)));
+  LEDGER_RETURN_IF_ERROR(check_p2p_pairs(config, std::string(kSourceName)));
+  return check_rpc_admin(config, std::string(kSourceName));
 }
 
 std::string config_to_toml(const NodeConfig& config) {

@@ -2,6 +2,8 @@
 // node/: not part of the public headers.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -47,5 +49,10 @@ Status sync_directory(const std::filesystem::path& dir);
 
 // The directory that holds `path` ("." for a bare file name).
 std::filesystem::path parent_directory(const std::filesystem::path& path);
+
+// Writes `text` to `path` atomically: a temporary file beside it (mode `mode`), fsync, rename
+// over `path`, fsync of the directory; a crash leaves the old file or the new one. kIoError
+// naming the path on system failure. Defined in config.cpp.
+Status write_file_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode);
 
 }  // namespace ledger::node

@@ -16,10 +16,6 @@
 
 namespace ledger::node {
 
-// Defined in config.cpp (temporary file, fsync, rename, directory fsync). It belongs in
-// file_io.h, which is shared with the key and genesis files.
-Status write_file_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode);
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -164,64 +160,86 @@ StatusOr<Keys> generate_keys(bool dev_account) {
   return keys;
 }
 
-// The single-validator genesis document, validated as load_genesis_file would.
-StatusOr<Genesis> make_genesis(const InitOptions& options, const NodeConfig& config,
-                               const Keys& keys) {
+// The single-validator genesis document (write_home validates it).
+Genesis make_genesis(const InitOptions& options, const Keys& keys, ValidatorSet validators) {
   Genesis genesis;
   genesis.chain_id = options.chain_id;
   genesis.genesis_time_ms = options.genesis_time_ms != 0 ? options.genesis_time_ms : now_ms();
-  LEDGER_ASSIGN_OR_RETURN(
-      genesis.validators,
-      ValidatorSet::create({Validator{keys.node_public, 1, validator_name(config.moniker)}}));
+  genesis.validators = std::move(validators);
   genesis.accounts = options.accounts;
   if (keys.dev_public) genesis.accounts.push_back({*keys.dev_public, kDevAccountBalance});
   std::sort(genesis.accounts.begin(), genesis.accounts.end(),
             [](const GenesisAccount& a, const GenesisAccount& b) { return a.address < b.address; });
-  auto reparsed = parse_genesis(genesis_to_json(genesis));
-  if (!reparsed.is_ok()) return reparsed.status();
   return genesis;
 }
 
+// The checks of a home's configuration and paths that need no genesis document.
+Status check_config_and_paths(const fs::path& home, const NodeConfig& config, bool force) {
+  if (home.empty()) return Status::invalid_argument("home directory: must not be empty");
+  LEDGER_RETURN_IF_ERROR(validate_config(config));
+  const HomePaths paths = home_paths(home, config);
+  LEDGER_RETURN_IF_ERROR(check_layout(home, paths));
+  if (!force) LEDGER_RETURN_IF_ERROR(refuse_existing(paths));
+  return Status::ok();
+}
+
 }  // namespace
+
+Status check_home(const HomeFiles& files) {
+  LEDGER_RETURN_IF_ERROR(check_config_and_paths(files.home, files.config, files.force));
+  // As load_genesis_file would read it back.
+  auto reparsed = parse_genesis(genesis_to_json(files.genesis));
+  if (!reparsed.is_ok()) return reparsed.status();
+  NodeConfig applied = files.config;
+  return applied.apply_genesis(files.genesis);
+}
+
+Status write_home(const HomeFiles& files, const SecretKey& node_key, const SecretKey* dev_key) {
+  LEDGER_RETURN_IF_ERROR(check_home(files));
+  const HomePaths paths = home_paths(files.home, files.config);
+
+  LEDGER_RETURN_IF_ERROR(make_home(files.home));
+  // Old data first: a crash part way must never leave old blocks beside a new genesis.
+  if (files.force) LEDGER_RETURN_IF_ERROR(remove_data(paths.data));
+  LEDGER_RETURN_IF_ERROR(make_private_directory(paths.keys_dir));
+  if (parent_directory(paths.node_key) != paths.keys_dir) {
+    LEDGER_RETURN_IF_ERROR(make_directory(parent_directory(paths.node_key), 0700));
+  }
+  LEDGER_RETURN_IF_ERROR(write_key_file(paths.node_key, node_key, files.force));
+  if (dev_key != nullptr) {
+    LEDGER_RETURN_IF_ERROR(write_key_file(paths.dev_key, *dev_key, files.force));
+  } else if (files.force && ::unlink(paths.dev_key.c_str()) != 0 && errno != ENOENT) {
+    // A dev key left from an earlier init would hold no funds on the new chain.
+    return errno_status(paths.dev_key, "cannot remove stale dev key");
+  }
+  LEDGER_RETURN_IF_ERROR(write_genesis_file(paths.genesis, files.genesis));
+  // Last: config.toml marks the home as initialised (home_initialized).
+  return write_config(paths.config, files.config);
+}
 
 StatusOr<InitResult> init_home(const InitOptions& options) {
   if (options.home.empty()) return Status::invalid_argument("home directory: must not be empty");
   LEDGER_RETURN_IF_ERROR(validate_chain_id(options.chain_id));
   NodeConfig config = options.config;
   config.moniker = options.moniker;
-  LEDGER_RETURN_IF_ERROR(validate_config(config));
-  const HomePaths paths = home_paths(options.home, config);
-  LEDGER_RETURN_IF_ERROR(check_layout(options.home, paths));
-  if (!options.force) LEDGER_RETURN_IF_ERROR(refuse_existing(paths));
+  LEDGER_RETURN_IF_ERROR(check_config_and_paths(options.home, config, options.force));
 
-  // Everything is built and checked in memory before the first file is touched.
+  // Everything is built and checked in memory (write_home checks again) before the first file
+  // is touched.
   LEDGER_ASSIGN_OR_RETURN(Keys keys, generate_keys(options.dev_account));
-  LEDGER_ASSIGN_OR_RETURN(Genesis genesis, make_genesis(options, config, keys));
-  NodeConfig applied = config;
-  LEDGER_RETURN_IF_ERROR(applied.apply_genesis(genesis));
-
-  LEDGER_RETURN_IF_ERROR(make_home(options.home));
-  // Old data first: a crash part way must never leave old blocks beside a new genesis.
-  if (options.force) LEDGER_RETURN_IF_ERROR(remove_data(paths.data));
-  LEDGER_RETURN_IF_ERROR(make_private_directory(paths.keys_dir));
-  if (parent_directory(paths.node_key) != paths.keys_dir) {
-    LEDGER_RETURN_IF_ERROR(make_directory(parent_directory(paths.node_key), 0700));
-  }
-  LEDGER_RETURN_IF_ERROR(write_key_file(paths.node_key, keys.node, options.force));
+  LEDGER_ASSIGN_OR_RETURN(
+      ValidatorSet validators,
+      ValidatorSet::create({Validator{keys.node_public, 1, validator_name(config.moniker)}}));
+  HomeFiles files{options.home, config, make_genesis(options, keys, std::move(validators)),
+                  options.force};
+  LEDGER_RETURN_IF_ERROR(write_home(files, keys.node, keys.dev ? &*keys.dev : nullptr));
 
   InitResult result;
   result.node_key = keys.node_public;
   if (keys.dev) {
-    LEDGER_RETURN_IF_ERROR(write_key_file(paths.dev_key, *keys.dev, options.force));
-    result.dev_key_file = paths.dev_key;
+    result.dev_key_file = home_paths(options.home, config).dev_key;
     result.dev_address = keys.dev_public;
-  } else if (options.force && ::unlink(paths.dev_key.c_str()) != 0 && errno != ENOENT) {
-    // A dev key left from an earlier init would hold no funds on the new chain.
-    return errno_status(paths.dev_key, "cannot remove stale dev key");
   }
-  LEDGER_RETURN_IF_ERROR(write_genesis_file(paths.genesis, genesis));
-  // Last: config.toml marks the home as initialised (home_initialized).
-  LEDGER_RETURN_IF_ERROR(write_config(paths.config, config));
   return result;
 }
 

@@ -60,6 +60,11 @@ StatusOr<std::unique_ptr<storage::RocksChainStore>> open_store(const NodeOptions
   return store;
 }
 
+// Room in a p2p frame for what travels with a full block: header, certificates, envelope.
+constexpr std::uint64_t kFrameOverheadMax = 1024 * 1024;
+// A proposal whose timestamp is further ahead of this node's clock is refused.
+constexpr std::uint64_t kBlockTimeAheadMaxMs = 30'000;
+
 }  // namespace
 
 Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store_in)
@@ -75,10 +80,13 @@ Node::~Node() = default;
 StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   LEDGER_ASSIGN_OR_RETURN(auto signer, Signer::create(options.node_key));
   const PublicKey node_id = signer.public_key();
-  if (!options.genesis.validators.contains(node_id)) {
-    return Status::failed_precondition(
-        "the node key " + to_hex(node_id.bytes) +
-        " is not a validator in genesis.json; only validator nodes are supported so far");
+  const std::uint64_t frame_needed = options.genesis.consensus.block_bytes_max + kFrameOverheadMax;
+  if (options.config.p2p.frame_bytes_max < frame_needed) {
+    return Status::invalid_argument(
+        "config.toml: p2p.frame_bytes_max (" + std::to_string(options.config.p2p.frame_bytes_max) +
+        ") must be at least the genesis consensus.block_bytes_max (" +
+        std::to_string(options.genesis.consensus.block_bytes_max) + ") + " +
+        std::to_string(kFrameOverheadMax) + ", or a full block could not be sent to peers");
   }
   LEDGER_ASSIGN_OR_RETURN(auto store, open_store(options));
   auto impl = std::make_unique<Impl>(std::move(options), std::move(store));
@@ -94,25 +102,94 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   config.block_limits = o.genesis.consensus.block_limits();
   config.pending_blocks_max = o.config.consensus.pending_blocks_max;
   LEDGER_RETURN_IF_ERROR(config.validate());
+  impl->sync_verifier = std::make_unique<consensus::CertificateVerifier>(
+      config.chain_id, config.validators, genesis_qc(config.genesis), config.verified_certs_max);
 
-  // Recovery: the committed tip, the persisted tree and certificates, the safety data.
+  impl->validator_node = o.genesis.validators.contains(node_id);
+  if (impl->validator_node) {
+    LEDGER_RETURN_IF_ERROR(impl->restore_replica());
+  } else {
+    spdlog::info(
+        "the node key {} is not a genesis validator: running as a full node that "
+        "follows the chain by block sync",
+        to_hex(node_id.bytes).substr(0, 12));
+  }
   const auto tip = impl->store->tip();
   LEDGER_ASSERT(tip.has_value());
-  consensus::RecoveryData recovery;
-  LEDGER_ASSIGN_OR_RETURN(recovery.committed_root, impl->store->block_at(tip->height));
-  LEDGER_ASSIGN_OR_RETURN(auto tree, impl->store->tree_store().load());
-  recovery.blocks = std::move(tree.blocks);
-  recovery.high_qc = tree.high_qc ? *tree.high_qc : genesis_qc(config.genesis);
-  recovery.high_tc = tree.high_tc;
-  const std::size_t recovered_blocks = recovery.blocks.size();
-  LEDGER_ASSIGN_OR_RETURN(
-      impl->replica, consensus::Replica::create(config, std::move(signer),
-                                                impl->store->safety_store(), std::move(recovery)));
-  impl->publish_tip(impl->replica->tree().root(), tip->block_id);
-  spdlog::info("opened chain {} at height {} ({}), {} uncommitted blocks recovered, round {}",
-               o.genesis.chain_id, tip->height, short_id(tip->block_id), recovered_blocks,
-               impl->replica->current_round());
+  LEDGER_ASSIGN_OR_RETURN(const Block tip_block, impl->store->block_at(tip->height));
+  impl->publish_tip(tip_block, tip->block_id);
+  spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip->height,
+               short_id(tip->block_id), impl->replica ? impl->replica->current_round() : 0);
   return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+// Recovery: the committed tip, the persisted tree and certificates, the safety data. The tip's
+// commit certificate is a verified QC too: after block sync it may be the highest one known.
+Status Node::Impl::restore_replica() {
+  const auto tip = store->tip();
+  LEDGER_ASSERT(tip.has_value());
+  consensus::RecoveryData recovery;
+  LEDGER_ASSIGN_OR_RETURN(recovery.committed_root, store->block_at(tip->height));
+  LEDGER_ASSIGN_OR_RETURN(auto tree, store->tree_store().load());
+  recovery.high_qc = tree.high_qc ? *tree.high_qc : genesis_qc(replica_config.genesis);
+  LEDGER_ASSIGN_OR_RETURN(const QuorumCert tip_cert, store->commit_cert_at(tip->height));
+  if (tip_cert.round() > recovery.high_qc.round()) recovery.high_qc = tip_cert;
+  recovery.high_tc = tree.high_tc;
+  // Blocks at or below the committed round can never be used again: drop them from the store.
+  consensus::TreeUpdate stale;
+  for (Block& block : tree.blocks) {
+    if (block.header.round <= recovery.committed_root.header.round) {
+      stale.forget.push_back(block.id());
+    } else {
+      recovery.blocks.push_back(std::move(block));
+    }
+  }
+  if (!stale.empty()) LEDGER_RETURN_IF_ERROR(store->tree_store().save(stale));
+  const std::size_t recovered_blocks = recovery.blocks.size();
+  LEDGER_ASSIGN_OR_RETURN(auto signer, Signer::create(options.node_key));
+  replica.reset();
+  speculative.clear();
+  pending_payload.reset();
+  payload_waits_for_work = false;
+  LEDGER_ASSIGN_OR_RETURN(
+      replica, consensus::Replica::create(replica_config, std::move(signer), store->safety_store(),
+                                          std::move(recovery), {}, this));
+  spdlog::info("consensus restored at height {} round {}: {} uncommitted blocks, {} stale dropped",
+               tip->height, replica->current_round(), recovered_blocks, stale.forget.size());
+  return Status::ok();
+}
+
+// A proposal of another leader: what consensus cannot check itself.
+Status Node::Impl::validate(const Block& block, const Hash& /*id*/) {
+  const std::uint64_t now_ms = wall_clock_ms();
+  if (block.header.timestamp_ms > now_ms + kBlockTimeAheadMaxMs) {
+    return Status::invalid_argument("timestamp " + std::to_string(block.header.timestamp_ms) +
+                                    " is more than " + std::to_string(kBlockTimeAheadMaxMs) +
+                                    " ms ahead of this node's clock (" + std::to_string(now_ms) +
+                                    ")");
+  }
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    const SignedTransfer& tx = block.transactions[i];
+    if (tx.transfer.chain_id != options.genesis.chain_id) {
+      return Status::invalid_argument("transaction " + std::to_string(i) + " is for chain " +
+                                      tx.transfer.chain_id);
+    }
+    if (!signatures.verify(tx)) {
+      return Status::invalid_argument("transaction " + std::to_string(i) +
+                                      " is not signed by its sender");
+    }
+  }
+  auto parent = speculative.execute(block.header.parent_id,
+                                    [this](const Hash& id) { return find_uncommitted(id); });
+  if (!parent.is_ok()) return parent.status().with_context("executing the parent");
+  LEDGER_ASSIGN_OR_RETURN(const auto accumulator,
+                          speculative.accumulator_after(block.header.parent_id));
+  if (accumulator.digest() != block.header.state_root) {
+    return Status::invalid_argument("state root " + short_id(block.header.state_root) +
+                                    " is not the state after the parent (" +
+                                    short_id(accumulator.digest()) + ")");
+  }
+  return Status::ok();
 }
 
 // ---- The event loop ---------------------------------------------------------------------
@@ -124,7 +201,7 @@ Status Node::run() {
 
   rpc::ServerOptions rpc_options = n.options.config.rpc;
   rpc_options.version = n.options.version;
-  LEDGER_ASSIGN_OR_RETURN(n.rpc_server, rpc::RpcServer::start(rpc_options, *this));
+  LEDGER_ASSIGN_OR_RETURN(n.rpc_server, rpc::RpcServer::start(rpc_options, *this, this));
   LEDGER_RETURN_IF_ERROR(write_rpc_address(n.options.home, n.rpc_server->address()));
   spdlog::info("gRPC listening on {}", n.rpc_server->address());
 
@@ -137,11 +214,13 @@ Status Node::run() {
       n.begin_shutdown();
     });
   }
+  LEDGER_RETURN_IF_ERROR(n.start_network());
   boost::asio::post(n.io, [&n] {
     const Status started = n.start_consensus();
     if (!started.is_ok()) n.fail(started);
   });
   n.io.run();
+  n.transport.reset();  // its sockets belong to n.io
 
   // Everything below runs after the loop: no handler is in progress any more.
   if (n.rpc_server) n.rpc_server->shutdown(std::chrono::milliseconds(0));
@@ -169,6 +248,7 @@ void Node::Impl::begin_shutdown() {
   if (rpc_server) rpc_server->shutdown(std::chrono::milliseconds(2000));
   tick_timer.cancel();
   payload_timer.cancel();
+  stop_network();
   signals.cancel();
   io.stop();
 }
@@ -181,6 +261,7 @@ void Node::Impl::fail(const Status& status) {
 }
 
 Status Node::Impl::start_consensus() {
+  if (!replica) return Status::ok();  // a full node follows by block sync only
   next_tick = std::chrono::steady_clock::now();
   schedule_tick();
   handle(replica->start());
@@ -210,15 +291,12 @@ void Node::Impl::on_tick() {
 void Node::Impl::handle(consensus::Actions actions) {
   if (stopping) return;
   if (Status s = persist(actions); !s.is_ok()) return fail(s);
-  // 2. Send: there is no peer-to-peer transport yet, so messages for other validators are
-  //    dropped (a single validator sends none; the replica delivers its own votes itself).
-  if (!actions.messages.empty() && replica_config.validators.size() > 1) {
-    spdlog::debug("{} consensus messages not sent: no peer transport", actions.messages.size());
-  }
+  send_messages(std::move(actions.messages));
   for (const auto& committed : actions.commits) {
     if (Status s = commit(committed); !s.is_ok()) return fail(s);
   }
   forget(actions.blocks_to_forget);
+  if (!actions.commits.empty()) broadcast_status();
   if (stopping) return;
   log_rejections(actions);
   if (actions.payload_request) {
@@ -237,13 +315,25 @@ Status Node::Impl::persist(const consensus::Actions& actions) {
 }
 
 Status Node::Impl::commit(const consensus::CommittedBlock& committed) {
-  const Block& block = committed.block;
-  const Hash id = block.id();
+  return commit_block(committed.block, committed.block.id(), committed.commit_cert);
+}
+
+Status Node::Impl::commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert) {
+  const auto tip = store->tip();
+  LEDGER_ASSERT(tip.has_value());
+  if (block.header.height <= tip->height) {
+    // Committed already (by block sync): the same block, or the chain has forked.
+    LEDGER_ASSIGN_OR_RETURN(const Block stored, store->block_at(block.header.height));
+    if (stored.id() == id) return Status::ok();
+    return Status::internal("safety violation: consensus committed block " + to_hex(id.bytes) +
+                            " at height " + std::to_string(block.header.height) +
+                            ", where the chain store holds " + to_hex(stored.id().bytes));
+  }
   // The block's parent is the chain tip, so its execution is at hand (or cheap to redo).
   LEDGER_ASSIGN_OR_RETURN(const auto* executed, speculative.execute_block_on_parent(block, id));
   storage::BlockCommit batch;
   batch.block = block;
-  batch.commit_cert = committed.commit_cert;
+  batch.commit_cert = commit_cert;
   batch.results = executed->output.results;
   batch.changed_accounts = executed->output.changed;
   batch.accumulator = executed->output.accumulator;
@@ -281,9 +371,13 @@ void Node::Impl::forget(const std::vector<Hash>& ids) {
 
 void Node::Impl::log_rejections(const consensus::Actions& actions) {
   for (const auto& rejection : actions.rejections) {
-    spdlog::warn("consensus rejected input from {}: {}: {}",
-                 to_hex(rejection.from.bytes).substr(0, 12),
-                 consensus::reject_reason_name(rejection.reason), rejection.message);
+    // A vote or timeout that arrives after its round was left is normal with several
+    // validators (the quorum formed without it): not worth a warning.
+    const bool routine = rejection.reason == consensus::RejectReason::kStaleRound;
+    spdlog::log(routine ? spdlog::level::debug : spdlog::level::warn,
+                "consensus rejected input from {}: {}: {}",
+                to_hex(rejection.from.bytes).substr(0, 12),
+                consensus::reject_reason_name(rejection.reason), rejection.message);
   }
   for (std::size_t i = 0; i < actions.evidence.size(); ++i) {
     spdlog::warn("equivocation evidence recorded ({} kept)", replica->evidence().size());
@@ -291,7 +385,7 @@ void Node::Impl::log_rejections(const consensus::Actions& actions) {
 }
 
 const Block* Node::Impl::find_uncommitted(const Hash& id) const {
-  return replica->tree().find(id);
+  return replica ? replica->tree().find(id) : nullptr;
 }
 
 // ---- Proposing --------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 // Node: the NodeApi methods the gRPC threads call. They read the chain store (concurrent reads
 // are safe beside the loop's single committer), the mempool (internally locked) and the status
-// snapshot (tip_mutex); they never touch the replica or the speculative state.
+// snapshot (tip_mutex); they never touch the replica or the speculative state. The AdminApi
+// methods post their work to the loop.
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 #include "ledger/core/bytes.h"
@@ -9,18 +12,26 @@
 namespace ledger::node {
 
 Status Node::submit(const SignedTransfer& tx) {
-  Impl& n = *impl_;
-  if (n.stopping) return Status::unavailable("the node is shutting down");
-  const std::uint64_t height = latest_height();
-  const storage::ChainStore& store = *n.store;
-  auto admitted = n.mempool.admit(
-      tx, store, [&store](const Hash& hash) { return store.transaction_location(hash).is_ok(); },
+  return impl_->admit(tx, std::nullopt);
+}
+
+Status Node::Impl::admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin) {
+  if (stopping) return Status::unavailable("the node is shutting down");
+  std::uint64_t height = 0;
+  {
+    std::lock_guard lock(tip_mutex);
+    height = snapshot.height;
+  }
+  const storage::ChainStore& chain = *store;
+  auto admitted = mempool.admit(
+      tx, chain, [&chain](const Hash& hash) { return chain.transaction_location(hash).is_ok(); },
       height);
   if (!admitted.is_ok()) return admitted.status();
+  queue_gossip(tx, origin);
   // A leader holding back an empty block proposes now that there is work.
-  if (n.payload_waits_for_work.exchange(false)) {
-    boost::asio::post(n.io, [&n] {
-      if (n.pending_payload) n.schedule_payload();
+  if (payload_waits_for_work.exchange(false)) {
+    boost::asio::post(io, [this] {
+      if (pending_payload) schedule_payload();
     });
   }
   return Status::ok();
@@ -94,7 +105,7 @@ rpc::NodeStatusView Node::status() const {
   rpc::NodeStatusView view;
   view.chain_id = n.options.genesis.chain_id;
   view.node_id = n.node_id;
-  view.validator = n.options.genesis.validators.contains(n.node_id);
+  view.validator = n.is_validator();
   {
     std::lock_guard lock(n.tip_mutex);
     view.latest_height = n.snapshot.height;
@@ -104,7 +115,10 @@ rpc::NodeStatusView Node::status() const {
   }
   view.mempool_size = n.mempool.size();
   view.mempool_bytes = n.mempool.bytes();
-  view.peer_count = 0;  // no peer-to-peer transport yet
+  {
+    std::lock_guard lock(n.network_mutex);
+    view.peer_count = n.connected_peers.size();
+  }
   view.version = n.options.version;
   return view;
 }
@@ -125,6 +139,27 @@ StatusOr<std::uint64_t> Node::wait_for_height(
 
 bool Node::shutting_down() const {
   return impl_->stopping;
+}
+
+Status Node::set_network_enabled(bool enabled) {
+  Impl& n = *impl_;
+  if (n.stopping) return Status::unavailable("the node is shutting down");
+  {
+    std::lock_guard lock(n.network_mutex);
+    n.network_enabled = enabled;
+  }
+  boost::asio::post(n.io, [&n, enabled] {
+    if (n.stopping || !n.transport) return;
+    n.transport->set_enabled(enabled);
+    spdlog::warn("p2p: networking turned {} through the admin API", enabled ? "on" : "off");
+  });
+  return Status::ok();
+}
+
+rpc::NetworkView Node::network() const {
+  const Impl& n = *impl_;
+  std::lock_guard lock(n.network_mutex);
+  return rpc::NetworkView{n.network_enabled, n.connected_peers};
 }
 
 }  // namespace ledger::node

@@ -6,18 +6,27 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
+#include "ledger/consensus/certificate_verifier.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/mempool.h"
 #include "ledger/node/node.h"
+#include "ledger/node/p2p/transport.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
 #include "speculative_state.h"
+
+namespace ledger::p2p::v1 {
+class SyncResponse;
+}
 
 namespace ledger::node {
 
@@ -29,8 +38,61 @@ struct StatusSnapshot {
   std::uint64_t current_round = 0;
 };
 
-struct Node::Impl {
+// A transaction admitted here, to be sent to every peer but the one it came from.
+struct GossipItem {
+  std::shared_ptr<const Bytes> wire;  // canonical wire bytes
+  std::optional<PublicKey> origin;    // nullopt: submitted to this node over gRPC
+};
+
+// What this node knows of a connected peer (loop thread only).
+struct PeerState {
+  bool validator = false;
+  bool status_known = false;
+  std::uint64_t committed_height = 0;
+};
+
+// The one block-sync request in flight (loop thread only).
+struct SyncRequestState {
+  PublicKey peer;
+  std::uint64_t from_height = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+struct Node::Impl : consensus::PayloadValidator, p2p::Transport::Handler {
   Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store);
+
+  bool is_validator() const { return validator_node; }
+  // Admits a transaction from a client (origin nullopt) or a peer, and queues it for gossip.
+  // Thread-safe.
+  Status admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
+  void queue_gossip(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
+  // Builds the replica from what the stores hold (at open, and after block sync moved the
+  // committed tip past it).
+  Status restore_replica();
+
+  // consensus::PayloadValidator: a proposal's transactions and state root (loop thread).
+  Status validate(const Block& block, const Hash& id) override;
+
+  // ---- network.cpp: the p2p side of the event loop thread ----
+  Status start_network();
+  void stop_network();
+  void on_connected(const PublicKey& peer) override;
+  void on_disconnected(const PublicKey& peer) override;
+  void on_frame(const PublicKey& peer, Bytes payload) override;
+  void send_messages(std::vector<consensus::OutgoingMessage> messages);
+  void on_consensus_message(const PublicKey& peer, ByteView bytes);
+  void answer_block_request(const PublicKey& peer, const consensus::BlockRequest& request);
+  void on_transactions(const PublicKey& peer, std::vector<std::string> wires);
+  void schedule_gossip();
+  void flush_gossip();
+  void schedule_status();
+  void broadcast_status();
+  void send_status(const PublicKey& peer);
+  void maybe_start_sync();
+  void on_sync_request(const PublicKey& peer, std::uint64_t from_height, std::uint32_t count);
+  void on_sync_response(const PublicKey& peer, const ::ledger::p2p::v1::SyncResponse& response);
+  Status apply_synced(std::vector<std::pair<Block, QuorumCert>> items, std::uint64_t& committed);
+  void publish_network();
 
   // ---- node.cpp: the event loop thread ----
   Status start_consensus();
@@ -48,10 +110,12 @@ struct Node::Impl {
   void fail(const Status& status);  // a fatal error: stop with it
   void begin_shutdown();
   const Block* find_uncommitted(const Hash& id) const;
+  Status commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert);
   void publish_tip(const Block& block, const Hash& id);
 
   NodeOptions options;
   PublicKey node_id;
+  bool validator_node = false;  // the node key is a genesis validator (set by open)
   std::unique_ptr<storage::RocksChainStore> store;
   SignatureCache signatures;
   Mempool mempool;
@@ -59,14 +123,22 @@ struct Node::Impl {
   std::unique_ptr<consensus::Replica> replica;  // created by Node::open
   consensus::ReplicaConfig replica_config;
   std::unique_ptr<rpc::RpcServer> rpc_server;
+  std::unique_ptr<p2p::Transport> transport;  // loop thread only
 
   boost::asio::io_context io;
   boost::asio::steady_timer tick_timer{io};
   boost::asio::steady_timer payload_timer{io};
   boost::asio::signal_set signals{io};
-  std::optional<consensus::PayloadRequest> pending_payload;  // loop thread only
-  std::chrono::steady_clock::time_point next_tick;           // loop thread only
-  Status fatal;                                              // loop thread only
+  boost::asio::steady_timer gossip_timer{io};
+  boost::asio::steady_timer status_timer{io};
+  boost::asio::steady_timer sync_timer{io};
+  std::map<PublicKey, PeerState> peers;  // loop thread only: connected peers
+  std::optional<SyncRequestState> sync;  // loop thread only
+  std::map<PublicKey, std::chrono::steady_clock::time_point> sync_avoid;  // peers that failed
+  std::unique_ptr<consensus::CertificateVerifier> sync_verifier;          // loop thread only
+  std::optional<consensus::PayloadRequest> pending_payload;               // loop thread only
+  std::chrono::steady_clock::time_point next_tick;                        // loop thread only
+  Status fatal;                                                           // loop thread only
   bool run_called = false;
 
   // Shared with gRPC threads.
@@ -75,6 +147,15 @@ struct Node::Impl {
   mutable std::mutex tip_mutex;
   mutable std::condition_variable tip_changed;
   StatusSnapshot snapshot;  // guarded by tip_mutex
+  // One thread admits gossiped transactions (signature checks off the loop thread).
+  boost::asio::thread_pool admission_pool{1};
+  std::atomic<std::size_t> admission_backlog{0};  // gossiped transactions waiting for it
+  std::mutex gossip_mutex;
+  std::vector<GossipItem> gossip_queue;  // guarded by gossip_mutex; bounded (kGossipQueueFactor)
+  std::uint64_t gossip_dropped = 0;      // guarded by gossip_mutex
+  mutable std::mutex network_mutex;
+  std::vector<PublicKey> connected_peers;  // guarded by network_mutex
+  bool network_enabled = true;             // guarded by network_mutex
 };
 
 }  // namespace ledger::node

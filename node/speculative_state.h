@@ -53,6 +53,8 @@ class SpeculativeState {
 
   // Drops a block's entry (committed, so now read from the chain store, or pruned).
   void forget(const Hash& id);
+  // Drops every entry (the committed tip moved by other means than these blocks).
+  void clear() { executed_.clear(); }
   std::size_t size() const { return executed_.size(); }
 
  private:

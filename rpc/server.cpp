@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_service.h"
 #include "convert.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
@@ -55,6 +56,7 @@ static_assert(kTransferBytesMax + kEnvelopeBytesMax < kMessageBytesMin);
 constexpr int kThreadsMin = 2;
 
 constexpr char kServiceName[] = "ledger.v1.Ledger";
+constexpr char kAdminServiceName[] = "ledger.v1.Admin";
 
 grpc::Status grpc_status(const Status& status) {
   LEDGER_ASSERT(!status.is_ok());
@@ -465,7 +467,7 @@ class UnparsableRequestInterceptor final : public grpc::experimental::Intercepto
           grpc_status(grpc::StatusCode::INVALID_ARGUMENT,
                       "the request to " + method_ +
                           " is not a valid protobuf encoding of its request message (see "
-                          "rpc/proto/ledger/v1/ledger.proto or server reflection)"));
+                          "rpc/proto/ledger/v1/ or server reflection)"));
     }
     methods->Proceed();
   }
@@ -538,25 +540,29 @@ void install_grpc_plugins() {
 struct RpcServer::Impl {
   ServerOptions options;
   std::unique_ptr<LedgerService> service;  // outlives server (declared before it)
+  std::unique_ptr<AdminService> admin;     // null unless served; outlives server too
   std::unique_ptr<grpc::Server> server;    // non-null after start()
   std::string address;                     // listen_address with the bound port
   int port = 0;                            // > 0 after start()
   bool shut_down = false;                  // shutdown() has run
 };
 
-StatusOr<std::unique_ptr<RpcServer>> RpcServer::start(const ServerOptions& options, NodeApi& api) {
+StatusOr<std::unique_ptr<RpcServer>> RpcServer::start(const ServerOptions& options, NodeApi& api,
+                                                      AdminApi* admin) {
   LEDGER_RETURN_IF_ERROR(validate_options(options));
   install_grpc_plugins();
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->service = std::make_unique<LedgerService>(options, api);
+  if (options.admin && admin != nullptr) impl->admin = std::make_unique<AdminService>(*admin);
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &selected_port);
   builder.RegisterService(impl->service.get());
+  if (impl->admin != nullptr) builder.RegisterService(impl->admin.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.message_bytes_max));
   builder.SetMaxSendMessageSize(static_cast<int>(options.message_bytes_max));
   grpc::ResourceQuota quota("ledger-rpc");
@@ -582,6 +588,7 @@ StatusOr<std::unique_ptr<RpcServer>> RpcServer::start(const ServerOptions& optio
   grpc::HealthCheckServiceInterface* health = impl->server->GetHealthCheckService();
   LEDGER_ASSERT(health != nullptr);
   health->SetServingStatus(kServiceName, true);
+  if (impl->admin != nullptr) health->SetServingStatus(kAdminServiceName, true);
   health->SetServingStatus(true);
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(impl)));
 }
@@ -600,6 +607,10 @@ const std::string& RpcServer::address() const {
 
 int RpcServer::port() const {
   return impl_->port;
+}
+
+bool RpcServer::admin_served() const {
+  return impl_->admin != nullptr;
 }
 
 void RpcServer::shutdown(std::chrono::milliseconds grace) {

@@ -4,6 +4,8 @@
 //   ledgerd start  --home DIR [--log-level LEVEL]
 //   ledgerd verify --home DIR [--skip-signatures]
 //   ledgerd dev    [--home DIR] [--log-level LEVEL]
+//   ledgerd testnet --validators N --output DIR [--chain-id ID] [--base-port P] [--host HOST]
+//                   [--force]
 //
 // Exit codes: 0 success (start: a graceful shutdown); 1 usage or configuration error;
 // 2 a runtime failure (store, RPC bind, a fatal error while running); 3 verify found problems.
@@ -11,8 +13,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,6 +28,7 @@
 #include "ledger/node/home.h"
 #include "ledger/node/key_file.h"
 #include "ledger/node/node.h"
+#include "ledger/node/testnet.h"
 #include "ledger/storage/chain_verifier.h"
 #include "ledger/storage/rocks_chain_store.h"
 
@@ -109,6 +115,17 @@ int run_node(const fs::path& home, const std::string& log_level_override) {
   const ledger::Status stopped = node.value()->run();
   if (!stopped.is_ok()) return fail(kExitRuntime, stopped);
   return kExitOk;
+}
+
+// Strict decimal: digits only, no sign or spaces (Boost would read "-1" as 2^64-1).
+ledger::StatusOr<std::uint64_t> parse_u64(const std::string& text, const std::string& what) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    return ledger::Status::invalid_argument(what + " '" + text + "': must be a whole number");
+  }
+  return value;
 }
 
 // ---- Subcommands --------------------------------------------------------------------------
@@ -208,6 +225,83 @@ int cmd_dev(const std::vector<std::string>& args) {
   return run_node(home, log_level);
 }
 
+// Linux lends an outgoing connection a local port from net.ipv4.ip_local_port_range; a testnet
+// port inside it may be held by one (any program's) when its node starts, which then cannot
+// bind. Says so; silent where the range cannot be read.
+void warn_if_ephemeral(std::uint64_t port_first, std::uint64_t port_last) {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  std::uint64_t low = 0, high = 0;
+  if (!(range >> low >> high) || port_last < low || port_first > high) return;
+  std::cerr << "warning: ports " << port_first << "-" << port_last
+            << " overlap the ephemeral port range " << low << "-" << high
+            << " (net.ipv4.ip_local_port_range): an outgoing connection may hold one of them "
+               "when a node starts; a base port below "
+            << low << " avoids that\n";
+}
+
+int cmd_testnet(const std::vector<std::string>& args) {
+  namespace node = ledger::node;
+  std::string validators_text, base_port_text, output, chain_id, host;
+  po::options_description desc(
+      "ledgerd testnet: create the homes of a local testnet of N validators that share one "
+      "genesis (docs/testnet.md); start it with testnet/start.sh DIR");
+  desc.add_options()("help,h", "this help")(
+      "validators", po::value(&validators_text)->required(),
+      ("number of validators, 1 to " + std::to_string(node::kTestnetValidatorsMax)).c_str())(
+      "output", po::value(&output)->required(),
+      "the testnet directory: DIR/node0 ... DIR/node{N-1}, DIR/faucet.json, DIR/testnet.json")(
+      "chain-id", po::value(&chain_id)->default_value(std::string(node::kTestnetChainIdDefault)),
+      "chain id (1-50 of [A-Za-z0-9._-])")(
+      "base-port",
+      po::value(&base_port_text)->default_value(std::to_string(node::kTestnetBasePortDefault)),
+      "node i listens for peers on base-port + 10*i and for gRPC on the port after it")(
+      "host", po::value(&host)->default_value("127.0.0.1"),
+      "address every node listens on and is dialed at (loopback: rpc.admin is on)")(
+      "force",
+      "replace a testnet in a non-empty DIR: for each node<i> written, DELETES its data/, "
+      "ledgerd.log, ledgerd.pid and rpc.address and rewrites config, genesis and keys; rewrites "
+      "faucet.json and testnet.json; leaves anything else in DIR alone");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  po::notify(vm);
+  auto validators = parse_u64(validators_text, "--validators");
+  if (!validators.is_ok()) return fail(kExitUsage, validators.status());
+  auto base_port = parse_u64(base_port_text, "--base-port");
+  if (!base_port.is_ok()) return fail(kExitUsage, base_port.status());
+  if (output.empty()) {
+    return fail(kExitUsage, ledger::Status::invalid_argument("--output: must not be empty"));
+  }
+  node::TestnetOptions options;
+  options.output = fs::absolute(output).lexically_normal();
+  options.validators = *validators;
+  options.chain_id = chain_id;
+  options.base_port = *base_port;
+  options.host = host;
+  options.force = vm.count("force") > 0;
+  auto result = node::init_testnet(options);
+  if (!result.is_ok()) return fail(exit_code_for(result.status()), result.status());
+  const node::TestnetResult& r = result.value();
+  warn_if_ephemeral(options.base_port,
+                    options.base_port + node::kTestnetPortStride * (r.nodes.size() - 1) + 1);
+  std::cout << "created a testnet of " << r.nodes.size() << " validator(s) for chain " << chain_id
+            << " in " << options.output.string() << "\n";
+  for (const node::TestnetNode& n : r.nodes) {
+    std::cout << "  " << n.name << "  p2p " << n.p2p_address << "  rpc " << n.rpc_address
+              << "  key " << n.key.hex() << "\n";
+  }
+  std::cout << "faucet account: " << r.faucet_address.hex() << "\n"
+            << "faucet key file: " << r.faucet_key_file.string() << "\n"
+            << "manifest: " << r.manifest.string() << "\n"
+            << "start it with: testnet/start.sh " << options.output.string()
+            << "   (or each node: ledgerd start --home " << (options.output / "node0").string()
+            << ")\n";
+  return kExitOk;
+}
+
 // The consensus state `ledgerd start` reads besides the chain: the safety data (the last vote)
 // and the block tree (uncommitted blocks, high QC and TC). verify_chain does not look at them,
 // but a start refuses a store where either does not read back, so verify must say so too.
@@ -277,6 +371,7 @@ void usage(std::ostream& out) {
       << "  init     create a home directory: config.toml, genesis.json, keys/\n"
       << "  start    run the node\n"
       << "  dev      run a single-validator dev chain with a funded account\n"
+      << "  testnet  create the homes of a local testnet of N validators\n"
       << "  verify   re-check the stored chain (node stopped)\n"
       << "  version  print the version\n";
 }
@@ -295,6 +390,7 @@ int main(int argc, char** argv) {
     if (command == "start") return cmd_start(args);
     if (command == "dev") return cmd_dev(args);
     if (command == "verify") return cmd_verify(args);
+    if (command == "testnet") return cmd_testnet(args);
     if (command == "version" || command == "--version") {
       std::cout << kVersion << "\n";
       return kExitOk;

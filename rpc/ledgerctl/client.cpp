@@ -63,6 +63,7 @@ Client::Client(ConnectionOptions options) : options_(std::move(options)) {
   args.SetMaxReceiveMessageSize(kReceiveMessageBytesMax);
   channel_ = grpc::CreateCustomChannel(options_.node, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::Ledger::NewStub(channel_);
+  admin_stub_ = v1::Admin::NewStub(channel_);
 }
 
 void Client::prepare(grpc::ClientContext& context) const {

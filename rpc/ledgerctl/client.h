@@ -1,5 +1,5 @@
-// The connection to one node: a gRPC channel and ledger.v1.Ledger stub, per-call deadlines, and
-// the mapping from a failed call to a message and an exit code.
+// The connection to one node: a gRPC channel with ledger.v1.Ledger and ledger.v1.Admin stubs,
+// per-call deadlines, and the mapping from a failed call to a message and an exit code.
 //
 // Thread-safety: stub() and prepare() may be used from any thread (gRPC stubs are thread-safe);
 // each call needs its own grpc::ClientContext.
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli.h"
+#include "ledger/v1/admin.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 
 namespace ledger::ctl {
@@ -27,6 +28,8 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   v1::Ledger::Stub& stub() { return *stub_; }
+  // ledger.v1.Admin: served only by nodes with rpc.admin = true (else UNIMPLEMENTED).
+  v1::Admin::Stub& admin_stub() { return *admin_stub_; }
   const std::string& address() const { return options_.node; }
 
   // Sets the --timeout deadline on `context`. Not for streams, which run until cancelled.
@@ -46,6 +49,7 @@ class Client {
   ConnectionOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
+  std::unique_ptr<v1::Admin::Stub> admin_stub_;
 };
 
 }  // namespace ledger::ctl

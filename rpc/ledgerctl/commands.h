@@ -19,5 +19,6 @@ int run_status(const Args& args);
 int run_validators(const Args& args);
 int run_watch(const Args& args);
 int run_bench(const Args& args);
+int run_admin(const Args& args);  // admin network [on|off]
 
 }  // namespace ledger::ctl

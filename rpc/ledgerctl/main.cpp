@@ -1,6 +1,6 @@
 // ledgerctl: the command-line client of a ledgerd node (docs/ledgerctl.md).
 //
-//   ledgerctl <command> [options]      ledgerctl <command> --help
+//   ledgerctl [common options] <command> [options]      ledgerctl <command> --help
 #include <exception>
 #include <iostream>
 #include <string>
@@ -29,10 +29,12 @@ constexpr Command kCommands[] = {
     {"validators", run_validators, "show the validator set"},
     {"watch", run_watch, "print committed blocks as they arrive"},
     {"bench", run_bench, "load-test a node with many signed transfers"},
+    {"admin", run_admin, "testnet fault injection: admin network [on|off]"},
 };
 
 void print_usage(std::ostream& out) {
-  out << "usage: ledgerctl <command> [options]\n\ncommands:\n";
+  out << "usage: ledgerctl [--node HOST:PORT] [--timeout S] [--json] <command> [options]\n\n"
+      << "commands:\n";
   for (const Command& command : kCommands) {
     out << "  " << command.name << std::string(12 - command.name.size(), ' ') << command.summary
         << "\n";
@@ -44,17 +46,43 @@ void print_usage(std::ostream& out) {
          "4 transaction failed, 5 local error.\n";
 }
 
+// Common options may also come before the command ("ledgerctl --node H:P status"); they are
+// passed on to the command as if written after it.
+bool takes_value(std::string_view option) {
+  return option == "--node" || option == "--timeout" || option == "--keys-dir";
+}
+bool is_common_flag(std::string_view option) {
+  return option == "--json";
+}
+
 int run(int argc, char** argv) {
-  if (argc < 2) {
+  std::vector<std::string> leading;
+  int next = 1;
+  while (next < argc) {
+    const std::string_view arg = argv[next];
+    const std::string_view option = arg.substr(0, arg.find('='));
+    if (takes_value(option) && option.size() == arg.size() && next + 1 < argc) {
+      leading.emplace_back(arg);
+      leading.emplace_back(argv[next + 1]);
+      next += 2;
+    } else if (takes_value(option) || is_common_flag(arg)) {
+      leading.emplace_back(arg);
+      next += 1;
+    } else {
+      break;
+    }
+  }
+  if (next >= argc) {
     print_usage(std::cerr);
     return kExitUsage;
   }
-  std::string_view name = argv[1];
+  std::string_view name = argv[next];
   if (name == "--help" || name == "-h" || name == "help") {
     print_usage(std::cout);
     return kExitOk;
   }
-  Args args(argv + 2, argv + argc);
+  Args args(argv + next + 1, argv + argc);
+  args.insert(args.end(), leading.begin(), leading.end());
   for (const Command& command : kCommands) {
     if (command.name == name) return command.run(args);
   }

@@ -182,6 +182,17 @@ Json to_json(const v1::GetValidatorsResponse& v) {
               {"height", v.height()}};
 }
 
+Json to_json(const v1::GetNetworkResponse& network) {
+  Json peers = Json::array();
+  for (const auto& peer : network.connected_peers())
+    peers.push_back(peer);
+  return Json{{"enabled", network.enabled()}, {"connected_peers", std::move(peers)}};
+}
+
+Json to_json(const v1::SetNetworkResponse& network) {
+  return Json{{"enabled", network.enabled()}};
+}
+
 Json block_summary_json(const v1::Block& block) {
   const v1::BlockHeader& h = block.header();
   return Json{{"height", h.height()},
@@ -269,6 +280,17 @@ void print_text(const v1::GetValidatorsResponse& v) {
                 {"total power", std::to_string(v.total_power())},
                 {"quorum power", std::to_string(v.quorum_power())},
                 {"height", std::to_string(v.height())}});
+}
+
+void print_text(const v1::GetNetworkResponse& network) {
+  print_fields({{"network", network.enabled() ? "on" : "off"},
+                {"connected peers", std::to_string(network.connected_peers_size())}});
+  for (const auto& peer : network.connected_peers())
+    std::cout << "  " << peer << "\n";
+}
+
+void print_text(const v1::SetNetworkResponse& network) {
+  print_fields({{"network", network.enabled() ? "on" : "off"}});
 }
 
 std::string block_summary_line(const v1::Block& block) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ledger/v1/admin.pb.h"
 #include "ledger/v1/ledger.pb.h"
 
 namespace ledger::ctl {
@@ -40,6 +41,8 @@ Json to_json(const v1::QuorumCert& qc);
 Json to_json(const v1::Block& block);  // header fields, certificates, transactions with results
 Json to_json(const v1::GetStatusResponse& status);
 Json to_json(const v1::GetValidatorsResponse& validators);
+Json to_json(const v1::GetNetworkResponse& network);
+Json to_json(const v1::SetNetworkResponse& network);
 // The one-line summary of a block that watch prints.
 Json block_summary_json(const v1::Block& block);
 
@@ -48,6 +51,8 @@ void print_text(const v1::GetTransactionResponse& tx);
 void print_text(const v1::Block& block);
 void print_text(const v1::GetStatusResponse& status);
 void print_text(const v1::GetValidatorsResponse& validators);
+void print_text(const v1::GetNetworkResponse& network);
+void print_text(const v1::SetNetworkResponse& network);
 // "height 12  id 3fa2c1d09e8b  txs 5  2024-05-01T12:00:00.123Z" with fixed-width columns.
 std::string block_summary_line(const v1::Block& block);
 

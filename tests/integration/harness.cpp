@@ -4,9 +4,12 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -64,6 +67,36 @@ std::unique_ptr<Process> Process::spawn(const std::vector<std::string>& argv,
   if (error != 0) {
     ADD_FAILURE() << "cannot spawn " << argv[0] << ": " << std::strerror(error);
     return nullptr;
+  }
+  return std::unique_ptr<Process>(new Process(pid));
+}
+
+std::unique_ptr<Process> Process::spawn_tied(const std::vector<std::string>& argv,
+                                             const fs::path& log_file) {
+  // Everything the child needs is prepared before fork: the parent has other threads, so the
+  // child may only make async-signal-safe calls until exec.
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const std::string log = log_file.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "cannot fork for " << argv[0] << ": " << std::strerror(errno);
+    return nullptr;
+  }
+  if (pid == 0) {
+    // If the parent died before prctl, the signal will never come: give up at once.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0) ::_exit(127);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    if (fd != STDOUT_FILENO && fd != STDERR_FILENO) ::close(fd);
+    ::close(STDIN_FILENO);
+    ::execve(args[0], args.data(), environ);
+    ::_exit(127);
   }
   return std::unique_ptr<Process>(new Process(pid));
 }
@@ -136,6 +169,9 @@ DevNode::DevNode(const std::map<std::string, std::string>& config) {
                                  "ledger-dev", "--dev-account"});
   EXPECT_EQ(init.exit_code, 0) << init.output;
   set_config(home() / "config.toml", "rpc", "listen", "\"127.0.0.1:0\"");
+  // The p2p port too (default 26656): tests that run at the same time (ctest -j) must not
+  // compete for one fixed port. A single validator has no peers to be found by it.
+  set_config(home() / "config.toml", "p2p", "listen", "\"127.0.0.1:0\"");
   for (const auto& [dotted, value] : config) {
     const auto dot = dotted.find('.');
     set_config(home() / "config.toml", dotted.substr(0, dot), dotted.substr(dot + 1), value);

@@ -31,6 +31,11 @@ class Process {
  public:
   static std::unique_ptr<Process> spawn(const std::vector<std::string>& argv,
                                         const std::filesystem::path& log_file);
+  // As spawn(), and the child gets SIGKILL when this process dies (PR_SET_PDEATHSIG): a test
+  // binary that crashes or is killed at its ctest timeout, so that no destructor runs, still
+  // leaves no node running.
+  static std::unique_ptr<Process> spawn_tied(const std::vector<std::string>& argv,
+                                             const std::filesystem::path& log_file);
   ~Process();  // SIGKILL and reap if still running
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -59,8 +64,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 void set_config(const std::filesystem::path& config_file, const std::string& section,
                 const std::string& key, const std::string& value);
 
-// A single-validator dev chain in a temporary home: `ledgerd init --dev-account`, rpc.listen on
-// 127.0.0.1:0, then start()/stop()/kill9() of real ledgerd processes.
+// A single-validator dev chain in a temporary home: `ledgerd init --dev-account`, rpc.listen and
+// p2p.listen on 127.0.0.1:0, then start()/stop()/kill9() of real ledgerd processes.
 class DevNode {
  public:
   // `config` entries ("section.key" -> TOML value) are applied to config.toml after init.

@@ -21,10 +21,12 @@
 //   - `from` is the validator key the transport authenticated for the peer (handshake); it is
 //     used only to pick whom to ask for missing blocks, never for authenticity: every
 //     proposal, vote, timeout and certificate carries signatures that the replica verifies.
-//   - Before on_proposal, the host validates the payload it cannot see from consensus: every
-//     transaction's signature and format, and that state_root is the state after executing the
-//     parent. The replica checks structure, signatures, certificates, the transactions root, the
-//     leader, the rounds, and timestamp > parent's.
+//   - The payload that consensus cannot judge (every transaction's signature and format, and
+//     that state_root is the state after executing the parent) is checked by the host's
+//     PayloadValidator, which the replica calls for a proposal of another leader once its
+//     parent is in the tree and before inserting the block or voting. Without a validator every
+//     payload is accepted (tests, simulation). The replica checks structure, signatures,
+//     certificates, the transactions root, the leader, the rounds, and timestamp > parent's.
 //   - on_payload answers a PayloadRequest with the transactions, the state root after the
 //     parent and a timestamp (ms) greater than the parent's; the replica ignores a payload for
 //     a round it is no longer leading.
@@ -97,6 +99,7 @@ enum class RejectReason : std::uint8_t {
   kConflictsWithCommit,  // extends a block that conflicts with the committed chain
   kSafetyRefused,        // not Byzantine: SafetyRules refused to sign (e.g. already timed out)
   kBadPayload,           // on_payload: wrong round/leader, timestamp not after the parent
+  kInvalidPayload,       // a proposal whose payload the host's PayloadValidator refused
 };
 
 const char* reject_reason_name(RejectReason reason);
@@ -139,6 +142,15 @@ struct PayloadRequest {
   std::uint64_t parent_timestamp_ms = 0;  // the payload's timestamp must be greater
 };
 
+// The host's check of a proposed block's payload (see THE HOST'S CONTRACT). Called on the
+// replica's thread with a block whose parent is in the tree (committed or not).
+class PayloadValidator {
+ public:
+  virtual ~PayloadValidator() = default;
+  // OK to accept the block; otherwise an error whose message says what is wrong.
+  virtual Status validate(const Block& block, const Hash& id) = 0;
+};
+
 struct Payload {
   std::uint64_t round = 0;
   std::vector<SignedTransfer> transactions;
@@ -173,10 +185,12 @@ class Replica {
   // Restores from `recovery` (use genesis_recovery() for a fresh node) and the safety data in
   // `safety_store`. Errors: invalid config, a signer that is not a validator, a safety store
   // that fails to load, a recovery whose root or high QC does not check out. `safety_store`
-  // must outlive the replica. `leaders` defaults to round-robin.
+  // must outlive the replica. `leaders` defaults to round-robin. `validator` (optional) must
+  // outlive the replica.
   static StatusOr<std::unique_ptr<Replica>> create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,
-                                                   std::unique_ptr<LeaderElection> leaders = {});
+                                                   std::unique_ptr<LeaderElection> leaders = {},
+                                                   PayloadValidator* validator = nullptr);
   static RecoveryData genesis_recovery(const ReplicaConfig& config);
 
   Replica(const Replica&) = delete;
@@ -222,7 +236,7 @@ class Replica {
   };
 
   Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery,
-          std::unique_ptr<LeaderElection> leaders);
+          std::unique_ptr<LeaderElection> leaders, PayloadValidator* validator);
 
   // Rejections and evidence.
   void reject(Actions& out, RejectReason reason, const PublicKey& from, std::string message);
@@ -257,6 +271,7 @@ class Replica {
   ReplicaConfig config_;
   SafetyRules safety_;  // alone holds the Signer
   std::unique_ptr<LeaderElection> leaders_;
+  PayloadValidator* validator_;  // may be null
   BlockTree tree_;
   RoundTimer timer_;
   PendingVotes pending_;  // votes for rounds this replica aggregates, and timeouts

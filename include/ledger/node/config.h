@@ -34,9 +34,24 @@ struct ConsensusConfig {
   friend bool operator==(const ConsensusConfig&, const ConsensusConfig&) = default;
 };
 
-struct P2pConfig {  // issue 5: parsed and validated now so that config files stay stable
+struct P2pConfig {
   std::string listen = "127.0.0.1:26656";
-  std::vector<std::string> peers;  // "address@host:port"; at most 1024, distinct
+  std::vector<std::string> peers;  // "<64 hex public key>@host:port"; at most 1024, distinct
+  // Accept connections from nodes that are neither genesis validators nor listed in peers
+  // (full nodes following the chain). Validators and listed peers are always accepted.
+  bool accept_unknown_peers = false;
+  std::uint64_t frame_bytes_max = 64ull * 1024 * 1024;  // 64 KiB..1 GiB, one message
+  std::uint64_t send_queue_bytes_max =
+      256ull * 1024 * 1024;          // 128 KiB..16 GiB per peer, >= frame_bytes_max + 64 KiB
+  std::size_t connections_max = 64;  // 1..4096: authenticated and handshaking
+  std::uint64_t handshake_timeout_ms = 5000;  // 100..600000
+  std::uint64_t write_timeout_ms = 10000;     // 100..600000: a stuck peer is dropped
+  std::uint64_t dial_backoff_min_ms = 100;    // 10..600000
+  std::uint64_t dial_backoff_max_ms = 5000;   // 10..600000, >= dial_backoff_min_ms
+  std::uint64_t gossip_interval_ms = 20;      // 1..10000: admitted transactions sent in batches
+  std::size_t gossip_batch_max = 2000;        // 1..100000 transactions per batch
+  std::uint32_t sync_blocks_max = 64;         // 1..10000 committed blocks per sync request
+  std::uint64_t status_interval_ms = 1000;    // 10..600000: committed height told to peers
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };

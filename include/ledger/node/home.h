@@ -55,6 +55,32 @@ struct InitResult {
 // Not safe to run twice at once on one home.
 StatusOr<InitResult> init_home(const InitOptions& options);
 
+// A home whose keys and genesis the caller made: `ledgerd testnet` writes several homes that
+// share one genesis document, each with its own node key. init_home is make-keys-and-genesis
+// then write_home.
+struct HomeFiles {
+  std::filesystem::path home;
+  // Written as config.toml as it is (moniker included); its key_file, genesis_file and data_dir
+  // say where the key, the genesis document and the data directory go.
+  NodeConfig config;
+  Genesis genesis;
+  // As InitOptions::force: replace config, genesis and keys, and DELETE data/.
+  bool force = false;
+};
+
+// The checks write_home makes before it writes anything: config (validate_config, and
+// apply_genesis against `files.genesis`), genesis (as load_genesis_file would), the layout
+// (data_dir apart from the other files) and, unless force, that the home holds none of the
+// files it would write. Errors as init_home. Touches nothing.
+Status check_home(const HomeFiles& files);
+
+// check_home, then writes the home in init_home's order: the home directory (0700), data/
+// deleted first under force, keys/ (0700), the node key (0600), keys/dev.json when `dev_key` is
+// not null (else, under force, a stale one is removed), genesis.json, and config.toml last.
+// kIoError naming the path on system failure. Not safe to run twice at once on one home.
+Status write_home(const HomeFiles& files, const SecretKey& node_key,
+                  const SecretKey* dev_key = nullptr);
+
 // True if `home` holds a config.toml (an initialised home).
 bool home_initialized(const std::filesystem::path& home);
 

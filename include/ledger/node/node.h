@@ -4,6 +4,9 @@
 // the commit path. It turns a steady timer into replica ticks, answers payload requests from
 // the mempool, carries out every Actions in the replica's order (persist, send, commit), and
 // commits each block with its results, indexes and state in one synced RocksDB WriteBatch.
+// The same loop runs the peer-to-peer transport (network.cpp, docs/p2p.md): consensus messages
+// to and from validators, transaction gossip, peer status and block sync. A node whose key is
+// not a genesis validator has no replica: it follows the chain by block sync only.
 // gRPC threads call the NodeApi methods concurrently; they touch only the mempool, the chain
 // store's read side and the status snapshot.
 //
@@ -24,6 +27,7 @@
 #include "ledger/core/keys.h"
 #include "ledger/core/status.h"
 #include "ledger/node/config.h"
+#include "ledger/rpc/admin_api.h"
 #include "ledger/rpc/node_api.h"
 
 namespace ledger::node {
@@ -37,19 +41,20 @@ struct NodeOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM stop the node
 };
 
-class Node final : public rpc::NodeApi {
+class Node final : public rpc::NodeApi, public rpc::AdminApi {
  public:
   // Opens (or creates) the store under config.data_dir, commits genesis into an empty store,
   // checks that a non-empty store holds this genesis, and restores consensus from what was
-  // persisted. kFailedPrecondition if the node key is not a validator (non-validator nodes are
-  // not supported yet) or the store belongs to another genesis; store errors as they are.
+  // persisted (validators only). kFailedPrecondition if the store belongs to another genesis;
+  // kInvalidArgument if p2p.frame_bytes_max cannot carry a full block; store errors as they
+  // are.
   static StatusOr<std::unique_ptr<Node>> open(NodeOptions options);
   ~Node() override;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Starts the gRPC server and runs the event loop on the calling thread until stop() or a
-  // signal. OK on a graceful stop; the fatal error otherwise. Call once.
+  // Starts the gRPC server and the p2p transport and runs the event loop on the calling thread
+  // until stop() or a signal. OK on a graceful stop; the fatal error otherwise. Call once.
   Status run();
   // Thread-safe and async-signal-unsafe; may be called from any thread, any number of times.
   void stop();
@@ -67,6 +72,10 @@ class Node final : public rpc::NodeApi {
   StatusOr<std::uint64_t> wait_for_height(
       std::uint64_t height, std::chrono::steady_clock::time_point deadline) const override;
   bool shutting_down() const override;
+
+  // rpc::AdminApi (thread-safe): served only with config rpc.admin.
+  Status set_network_enabled(bool enabled) override;
+  rpc::NetworkView network() const override;
 
  private:
   struct Impl;

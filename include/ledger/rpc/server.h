@@ -1,8 +1,9 @@
 // The gRPC server of a node: ledger.v1.Ledger (rpc/proto/ledger/v1/ledger.proto) over a NodeApi,
-// plus grpc.health.v1.Health and server reflection.
+// plus grpc.health.v1.Health and server reflection, and ledger.v1.Admin (admin.proto) over an
+// AdminApi when asked for.
 //
-// Thread-safety: start() and shutdown() from one thread (the node's); the service runs on
-// gRPC's own threads and calls NodeApi concurrently.
+// Thread-safety: start() and shutdown() from one thread (the node's); the services run on
+// gRPC's own threads and call NodeApi and AdminApi concurrently.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "ledger/core/status.h"
+#include "ledger/rpc/admin_api.h"
 #include "ledger/rpc/node_api.h"
 
 namespace ledger::rpc {
@@ -31,15 +33,24 @@ struct ServerOptions {
   // subscribers are in effect also bounded by it.
   int threads_max = 256;
   std::string version;  // reported by GetStatus; empty: NodeStatusView::version
+  // Also serve ledger.v1.Admin (fault injection for testnets: cut the node off its peers),
+  // when start() is given an AdminApi. The node's config refuses it unless listen_address is
+  // on loopback.
+  bool admin = false;
 };
 
 class RpcServer {
  public:
   // Binds and starts serving; grpc.health.v1.Health reports SERVING (for "" and
-  // "ledger.v1.Ledger") once this returns. kInvalidArgument for bad options (the message names
-  // the option); kUnavailable if the address cannot be bound (the message names it). `api`
+  // "ledger.v1.Ledger", and "ledger.v1.Admin" when served) once this returns. ledger.v1.Admin
+  // is served only if options.admin and `admin` is not null; otherwise its calls answer
+  // UNIMPLEMENTED. kInvalidArgument for bad options (the message names the option);
+  // kUnavailable if the address cannot be bound (the message names it). `api` and `admin`
   // must outlive the server.
-  static StatusOr<std::unique_ptr<RpcServer>> start(const ServerOptions& options, NodeApi& api);
+  static StatusOr<std::unique_ptr<RpcServer>> start(const ServerOptions& options, NodeApi& api,
+                                                    AdminApi* admin = nullptr);
+  // Whether ledger.v1.Admin is served.
+  bool admin_served() const;
   ~RpcServer();  // shutdown() with no grace (calls in flight are cancelled) if not done yet
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;

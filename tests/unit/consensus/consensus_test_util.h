@@ -160,9 +160,11 @@ class TestChain {
 
   // A fresh replica for validator `i` with its own store.
   std::unique_ptr<Replica> replica(std::size_t i, SafetyStore& store,
-                                   std::optional<RecoveryData> recovery = {}) const {
-    auto r = Replica::create(config(), Signer::create(test_key(i)).value(), store,
-                             recovery ? *recovery : Replica::genesis_recovery(config()));
+                                   std::optional<RecoveryData> recovery = {},
+                                   PayloadValidator* validator = nullptr) const {
+    auto r =
+        Replica::create(config(), Signer::create(test_key(i)).value(), store,
+                        recovery ? *recovery : Replica::genesis_recovery(config()), {}, validator);
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return std::move(r).value();
   }

@@ -41,6 +41,46 @@ TEST_F(ReplicaTest, Proposal_VoteGoesToNextRoundLeader) {
   EXPECT_EQ(r->safety_data().last_voted_round, 1u);
 }
 
+// Accepts or refuses every payload; records the block ids it was asked about.
+class CountingValidator final : public PayloadValidator {
+ public:
+  explicit CountingValidator(bool accept) : accept_(accept) {}
+  Status validate(const Block& block, const Hash& id) override {
+    asked.push_back(id);
+    EXPECT_EQ(block.id(), id);
+    if (accept_) return Status::ok();
+    return Status::invalid_argument("state root is not the state after the parent");
+  }
+  std::vector<Hash> asked;
+
+ private:
+  bool accept_;
+};
+
+TEST_F(ReplicaTest, Proposal_PayloadValidatorRefusalMeansNoVoteAndNoBlock) {
+  CountingValidator validator(false);
+  auto r = c_.replica(0, store_, {}, &validator);
+  (void)r->start();
+  Actions a = propose(*r, b1_);
+  ASSERT_EQ(validator.asked.size(), 1u);
+  EXPECT_EQ(validator.asked[0], b1_.id());
+  EXPECT_TRUE(rejected(a, RejectReason::kInvalidPayload));
+  EXPECT_TRUE(sent<Vote>(a).empty());
+  EXPECT_TRUE(a.blocks_to_persist.empty());
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
+  EXPECT_EQ(r->safety_data().last_voted_round, 0u);
+}
+
+TEST_F(ReplicaTest, Proposal_PayloadValidatorAcceptanceVotes) {
+  CountingValidator validator(true);
+  auto r = c_.replica(0, store_, {}, &validator);
+  (void)r->start();
+  Actions a = propose(*r, b1_);
+  EXPECT_EQ(validator.asked.size(), 1u);
+  EXPECT_EQ(sent<Vote>(a).size(), 1u);
+  EXPECT_TRUE(r->tree().contains(b1_.id()));
+}
+
 TEST_F(ReplicaTest, Proposal_RejectsWrongLeader) {
   auto r = c_.replica(0, store_);
   Block wrong = b1_;

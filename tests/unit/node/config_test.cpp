@@ -52,6 +52,7 @@ void expect_same_file_fields(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.rpc.subscribers_max, b.rpc.subscribers_max);
   EXPECT_EQ(a.rpc.waiters_max, b.rpc.waiters_max);
   EXPECT_EQ(a.rpc.threads_max, b.rpc.threads_max);
+  EXPECT_EQ(a.rpc.admin, b.rpc.admin);
   EXPECT_EQ(a.mempool.txs_max, b.mempool.txs_max);
   EXPECT_EQ(a.mempool.bytes_max, b.mempool.bytes_max);
   EXPECT_EQ(a.mempool.per_sender_max, b.mempool.per_sender_max);
@@ -71,6 +72,7 @@ NodeConfig unusual_config() {
   c.data_dir = "/var/lib/ledgerd";
   c.log_level = "debug";
   c.rpc.listen_address = "[::1]:0";
+  c.rpc.admin = true;
   c.rpc.message_bytes_max = 4096;
   c.rpc.submit_batch_max = 100'000;
   c.rpc.subscribers_max = 3;
@@ -89,6 +91,18 @@ NodeConfig unusual_config() {
   c.p2p.listen = "0.0.0.0:65535";
   c.p2p.peers = {std::string(kPeerKeyA) + "@10.0.0.1:26656",
                  std::string(kPeerKeyB) + "@peer.example:1"};
+  c.p2p.accept_unknown_peers = true;
+  c.p2p.frame_bytes_max = 65536;
+  c.p2p.send_queue_bytes_max = 131072;
+  c.p2p.connections_max = 4096;
+  c.p2p.handshake_timeout_ms = 100;
+  c.p2p.write_timeout_ms = 600'000;
+  c.p2p.dial_backoff_min_ms = 10;
+  c.p2p.dial_backoff_max_ms = 10;
+  c.p2p.gossip_interval_ms = 10'000;
+  c.p2p.gossip_batch_max = 1;
+  c.p2p.sync_blocks_max = 10'000;
+  c.p2p.status_interval_ms = 10;
   return c;
 }
 
@@ -117,6 +131,17 @@ const std::vector<IntegerKey>& integer_keys() {
       {"consensus", "empty_block_interval_ms", 0, 600000},
       {"consensus", "block_interval_ms", 0, 60000},
       {"consensus", "pending_blocks_max", 16, 1000000},
+      {"p2p", "frame_bytes_max", 65536, 1073741824},
+      {"p2p", "send_queue_bytes_max", 131072, 17179869184},
+      {"p2p", "connections_max", 1, 4096},
+      {"p2p", "handshake_timeout_ms", 100, 600000},
+      {"p2p", "write_timeout_ms", 100, 600000},
+      {"p2p", "dial_backoff_min_ms", 10, 600000},
+      {"p2p", "dial_backoff_max_ms", 10, 600000},
+      {"p2p", "gossip_interval_ms", 1, 10000},
+      {"p2p", "gossip_batch_max", 1, 100000},
+      {"p2p", "sync_blocks_max", 1, 10000},
+      {"p2p", "status_interval_ms", 10, 600000},
   };
   return keys;
 }
@@ -223,6 +248,14 @@ TEST(Config, EveryInteger_OutOfRangeIsNamedWithItsRange) {
 // subscribers_max + 16); the others of the three are set so that any one key's bound fits.
 std::string bound_entry(const IntegerKey& k, std::uint64_t value) {
   std::string text = entry(k.section, k.key, std::to_string(value));
+  if (k.section == "p2p") {
+    // frame_bytes_max + 65536 <= send_queue_bytes_max; dial_backoff_min_ms <= dial_backoff_max_ms.
+    if (k.key == "frame_bytes_max") text += "send_queue_bytes_max = 17179869184\n";
+    if (k.key == "send_queue_bytes_max") text += "frame_bytes_max = 65536\n";
+    if (k.key == "dial_backoff_min_ms") text += "dial_backoff_max_ms = 600000\n";
+    if (k.key == "dial_backoff_max_ms") text += "dial_backoff_min_ms = 10\n";
+    return text;
+  }
   if (k.section != "rpc") return text;
   if (k.key != "threads_max") text += "threads_max = 4096\n";
   if (k.key != "waiters_max") text += "waiters_max = 1\n";
@@ -238,6 +271,53 @@ TEST(Config, EveryInteger_AcceptsItsBounds) {
                                   << parsed.status().to_string();
     }
   }
+}
+
+TEST(Config, P2p_SendQueueMustHoldTheLargestFrame) {
+  EXPECT_EQ(parse_error("[p2p]\nframe_bytes_max = 1048576\nsend_queue_bytes_max = 1048576\n"),
+            "config.toml: p2p.send_queue_bytes_max (1048576) must be at least "
+            "p2p.frame_bytes_max + 65536 (1114112), or the largest message could never be "
+            "queued");
+  EXPECT_TRUE(
+      parse_config("[p2p]\nframe_bytes_max = 1048576\nsend_queue_bytes_max = 1114112\n").is_ok());
+}
+
+TEST(Config, P2p_DialBackoffMaxAtLeastMin) {
+  EXPECT_EQ(parse_error("[p2p]\ndial_backoff_min_ms = 500\ndial_backoff_max_ms = 499\n"),
+            "config.toml: p2p.dial_backoff_max_ms (499) must be at least "
+            "p2p.dial_backoff_min_ms (500)");
+  NodeConfig c;
+  c.p2p.dial_backoff_min_ms = 600'000;
+  EXPECT_TRUE(contains(validate_config(c), "p2p.dial_backoff_max_ms"));
+}
+
+TEST(Config, P2p_AcceptUnknownPeersIsABoolean) {
+  EXPECT_FALSE(parse_ok("").p2p.accept_unknown_peers);
+  EXPECT_TRUE(parse_ok(entry("p2p", "accept_unknown_peers", "true")).p2p.accept_unknown_peers);
+  EXPECT_EQ(parse_error(entry("p2p", "accept_unknown_peers", "1")),
+            "config.toml: p2p.accept_unknown_peers: must be true or false");
+  EXPECT_EQ(parse_error(entry("p2p", "accept_unknown_peers", "\"yes\"")),
+            "config.toml: p2p.accept_unknown_peers: must be true or false");
+}
+
+TEST(Config, RpcAdmin_OnlyOnLoopback) {
+  for (const char* listen : {"127.0.0.1:26657", "127.0.0.2:1", "localhost:0", "[::1]:9000"}) {
+    NodeConfig c = parse_ok("[rpc]\nadmin = true\nlisten = \"" + std::string(listen) + "\"\n");
+    EXPECT_TRUE(c.rpc.admin) << listen;
+  }
+  for (const char* listen : {"0.0.0.0:26657", "10.0.0.1:1", "[::]:9000", "example.com:1"}) {
+    const std::string message =
+        parse_error("[rpc]\nadmin = true\nlisten = \"" + std::string(listen) + "\"\n");
+    EXPECT_EQ(message.rfind("config.toml: rpc.admin is only allowed with a loopback rpc.listen", 0),
+              0u)
+        << message;
+    NodeConfig c;
+    c.rpc.admin = true;
+    c.rpc.listen_address = listen;
+    EXPECT_TRUE(contains(validate_config(c), "rpc.admin")) << listen;
+  }
+  // Without admin any address is fine.
+  EXPECT_FALSE(parse_ok(entry("rpc", "listen", "\"0.0.0.0:26657\"")).rpc.admin);
 }
 
 TEST(Config, RpcThreads_MustLeaveRoomBeyondWaitersAndSubscribers) {
@@ -325,6 +405,9 @@ TEST(Config, Peers_MustBeKeyAtHostPort) {
   EXPECT_EQ(parse_error(entry("p2p", "peers", "[\"" + std::string(kPeerKeyA) + "@h:99999\"]"))
                 .rfind("config.toml: p2p.peers[0]: must be host:port", 0),
             0u);
+  EXPECT_EQ(parse_error(entry("p2p", "peers", "[\"" + std::string(kPeerKeyA) + "@h:0\"]")),
+            "config.toml: p2p.peers[0]: a peer's port must be 1 to 65535 (got \"" +
+                std::string(kPeerKeyA) + "@h:0\")");
   EXPECT_EQ(parse_error(entry("p2p", "peers", "[\"" + good + "\", \"" + good + "\"]")),
             "config.toml: p2p.peers[1]: repeats an earlier entry");
 }
@@ -376,7 +459,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 23);  // 5 node, 6 rpc, 6 mempool, 4 consensus, 2 p2p
+  EXPECT_EQ(keys, 36);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 14 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }
