@@ -20,6 +20,8 @@
 namespace ledger::itest {
 namespace {
 
+using ledger::testing::read_text;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -33,13 +35,6 @@ constexpr std::string_view kListeningLine = "p2p: listening on ";
 constexpr std::string_view kCommitLine = " info committed height=";
 // An address where nothing listens (port 1), for the stubs of a node that never ran.
 constexpr const char* kNowhere = "127.0.0.1:1";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Whether a listener could bind 127.0.0.1:port now (bound without SO_REUSEADDR, so that a
 // port held by anything, even a connection in TIME_WAIT, counts as taken).

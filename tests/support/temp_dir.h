@@ -1,7 +1,9 @@
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction, and the
+// small file helpers tests use on what they write there.
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace ledger::testing {
 
@@ -17,5 +19,10 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole file as bytes ("" if it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+// The permission bits (e.g. 0600); a gtest failure if the file cannot be stat'ed.
+unsigned mode_of(const std::filesystem::path& path);
 
 }  // namespace ledger::testing

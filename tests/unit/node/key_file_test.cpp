@@ -16,6 +16,8 @@
 namespace ledger::node {
 namespace {
 
+using ledger::testing::mode_of;
+
 using ledger::testing::contains;
 
 namespace fs = std::filesystem;
@@ -29,12 +31,6 @@ SecretKey secret(const char* hex = kSecretHex) {
   auto key = SecretKey::from_hex(hex);
   EXPECT_TRUE(key.is_ok());
   return std::move(key).value();
-}
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
 }
 
 // Writes `text` to `path` with `mode` (set explicitly, so the umask does not matter).

@@ -27,22 +27,12 @@
 namespace ledger::node {
 namespace {
 
+using ledger::testing::mode_of;
+using ledger::testing::read_text;
+
 using ledger::testing::contains;
 
 namespace fs = std::filesystem;
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TestnetOptions options_for(const fs::path& output, std::uint64_t validators = 4) {
   TestnetOptions options;
