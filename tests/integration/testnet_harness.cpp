@@ -214,7 +214,7 @@ std::optional<std::uint64_t> TestnetNode::height() {
   return s->latest_height();
 }
 
-std::optional<std::string> TestnetNode::block_id(std::uint64_t height, std::string* error) {
+std::optional<std::string> TestnetNode::block_and_state(std::uint64_t height, std::string* error) {
   if (!stub_) {
     if (error) *error = name_ + " never ran";
     return std::nullopt;
@@ -232,7 +232,9 @@ std::optional<std::string> TestnetNode::block_id(std::uint64_t height, std::stri
     }
     return std::nullopt;
   }
-  return response.block().id();
+  // The id covers the header (and so the state before the block); the result state root is
+  // the state after it: equal values mean the same block and the same state at this height.
+  return response.block().id() + " state " + response.block().result_state_root();
 }
 
 bool TestnetNode::wait_for_height(std::uint64_t target, std::chrono::milliseconds timeout) {
@@ -509,7 +511,7 @@ std::string describe_heights(const std::vector<TestnetNode*>& nodes) {
     std::vector<std::string> errors(nodes.size());
     bool differ = false;
     for (TestnetNode* node : nodes) {
-      ids.push_back(node->block_id(height, &errors[ids.size()]));
+      ids.push_back(node->block_and_state(height, &errors[ids.size()]));
       differ = differ || !ids.back() || ids.back()->empty() || ids.back() != ids.front();
     }
     if (differ) {

@@ -78,8 +78,9 @@ class TestnetNode {
   std::optional<ledger::v1::GetStatusResponse> status(
       std::chrono::milliseconds deadline = std::chrono::seconds(2));
   std::optional<std::uint64_t> height();
-  // The id (64 hex) of the committed block at `height`; nullopt and the reason in `error`.
-  std::optional<std::string> block_id(std::uint64_t height, std::string* error = nullptr);
+  // "<block id> state <state root after it>" of the committed block at `height`; nullopt and
+  // the reason in `error`.
+  std::optional<std::string> block_and_state(std::uint64_t height, std::string* error = nullptr);
   // Polls until latest_height >= `height`.
   bool wait_for_height(std::uint64_t height, std::chrono::milliseconds timeout);
   grpc::Status set_network(bool enabled);
@@ -156,8 +157,8 @@ std::optional<std::uint64_t> max_height(const std::vector<TestnetNode*>& nodes);
 ::testing::AssertionResult wait_for_heights(const std::vector<TestnetNode*>& nodes,
                                             std::uint64_t height,
                                             std::chrono::milliseconds timeout);
-// No fork: every node has the same block id at every height from 0 up to the lowest height
-// among them (returned in `common_height` if given).
+// No fork: every node has the same block id and the same state root after it at every height
+// from 0 up to the lowest height among them (returned in `common_height` if given).
 ::testing::AssertionResult same_blocks(const std::vector<TestnetNode*>& nodes,
                                        std::uint64_t* common_height = nullptr);
 // Polls until no node's height has changed for `quiet`; the heights then.
