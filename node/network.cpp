@@ -98,15 +98,16 @@ void Node::Impl::on_connected(const PublicKey& peer) {
   state.validator = options.genesis.validators.contains(peer);
   peers[peer] = state;
   publish_network();
-  spdlog::info("p2p: connected to {} ({}), {} peers", peer_name(peer),
-               state.validator ? "validator" : "full node", peers.size());
+  // The transport logs the connection itself at info.
+  spdlog::debug("p2p: peer {} ({}) ready, {} peers", peer_name(peer),
+                state.validator ? "validator" : "full node", peers.size());
   send_status(peer);
 }
 
 void Node::Impl::on_disconnected(const PublicKey& peer) {
   peers.erase(peer);
   publish_network();
-  spdlog::info("p2p: disconnected from {}, {} peers", peer_name(peer), peers.size());
+  spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers.size());
   if (sync && sync->peer == peer) {
     sync.reset();
     sync_timer.cancel();

@@ -204,6 +204,9 @@ int cmd_dev(const std::vector<std::string>& args) {
     options.chain_id = std::string(ledger::node::kDevChainId);
     options.moniker = "dev";
     options.config.moniker = "dev";
+    // A single validator has no peers: listen for them on any free port, so that a dev chain
+    // and a local testnet (node0 on 26656) can run side by side.
+    options.config.p2p.listen = "127.0.0.1:0";
     options.dev_account = true;
     auto result = ledger::node::init_home(options);
     if (!result.is_ok()) return fail(exit_code_for(result.status()), result.status());
