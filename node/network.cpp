@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
+#include <unordered_map>
 
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
@@ -387,6 +387,7 @@ void Node::Impl::maybe_start_sync() {
   const std::uint64_t height = store->tip()->height;
   const std::uint64_t lag = is_validator() ? kValidatorSyncLagBlocks : 0;
   const auto now = std::chrono::steady_clock::now();
+  std::erase_if(sync_avoid, [&](const auto& entry) { return entry.second <= now; });
   std::optional<PublicKey> best;
   std::uint64_t best_height = height + lag;
   for (const auto& [peer, state] : peers) {
@@ -463,6 +464,13 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
     it->second.status_known = true;
     it->second.committed_height = response.committed_height();
   }
+  if (static_cast<std::size_t>(response.blocks_size()) > options.config.p2p.sync_blocks_max) {
+    spdlog::warn("sync: {} answered with {} blocks, more than the {} asked for; ignored",
+                 peer_name(peer), response.blocks_size(), options.config.p2p.sync_blocks_max);
+    sync_avoid[peer] = std::chrono::steady_clock::now() + kSyncAvoid;
+    maybe_start_sync();
+    return;
+  }
   std::vector<std::pair<Block, QuorumCert>> items;
   Status decoded;
   const BlockLimits limits = replica_config.block_limits;
@@ -531,21 +539,17 @@ Status Node::Impl::apply_synced(std::vector<std::pair<Block, QuorumCert>> items,
     parent = ids.back();
     height = h.height;
   }
+  std::unordered_map<Hash, std::size_t, HashHasher> position;  // block id -> index in items
+  for (std::size_t i = first; i < items.size(); ++i)
+    position.emplace(ids[i - first], i);
   for (std::size_t i = first; i < items.size(); ++i) {
     const Block& block = items[i].first;
     const QuorumCert& cert = items[i].second;
     const Hash& id = ids[i - first];
     const VoteData& d = cert.data;
-    bool proves = d.round == d.parent_round + 1;
-    if (proves) {
-      proves = false;
-      for (std::size_t j = i; j < items.size(); ++j) {
-        if (ids[j - first] == d.parent_id && items[j].first.header.round == d.parent_round) {
-          proves = true;
-          break;
-        }
-      }
-    }
+    const auto b0 = position.find(d.parent_id);
+    const bool proves = d.round == d.parent_round + 1 && b0 != position.end() && b0->second >= i &&
+                        items[b0->second].first.header.round == d.parent_round;
     if (!proves) {
       return Status::invalid_argument("the commit certificate of height " +
                                       std::to_string(block.header.height) +

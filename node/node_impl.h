@@ -134,11 +134,12 @@ struct Node::Impl : consensus::PayloadValidator, p2p::Transport::Handler {
   boost::asio::steady_timer sync_timer{io};
   std::map<PublicKey, PeerState> peers;  // loop thread only: connected peers
   std::optional<SyncRequestState> sync;  // loop thread only
-  std::map<PublicKey, std::chrono::steady_clock::time_point> sync_avoid;  // peers that failed
-  std::unique_ptr<consensus::CertificateVerifier> sync_verifier;          // loop thread only
-  std::optional<consensus::PayloadRequest> pending_payload;               // loop thread only
-  std::chrono::steady_clock::time_point next_tick;                        // loop thread only
-  Status fatal;                                                           // loop thread only
+  // Peers that failed a sync request, until when; expired entries are dropped before each pick.
+  std::map<PublicKey, std::chrono::steady_clock::time_point> sync_avoid;
+  std::unique_ptr<consensus::CertificateVerifier> sync_verifier;  // loop thread only
+  std::optional<consensus::PayloadRequest> pending_payload;       // loop thread only
+  std::chrono::steady_clock::time_point next_tick;                // loop thread only
+  Status fatal;                                                   // loop thread only
   bool run_called = false;
 
   // Shared with gRPC threads.
