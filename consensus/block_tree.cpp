@@ -1,6 +1,9 @@
 #include "ledger/consensus/block_tree.h"
 
 #include <algorithm>
+#include <functional>
+#include <queue>
+#include <unordered_set>
 
 namespace ledger::consensus {
 
@@ -19,6 +22,11 @@ Status BlockTree::insert(const Block& block, const Hash& id) {
   LEDGER_ASSERT(block.id() == id);
   if (nodes_.contains(id)) return Status::already_exists("block " + id.hex() + " is in the tree");
   const BlockHeader& h = block.header;
+  if (transactions_root(block.transactions) != h.transactions_root) {
+    return Status::invalid_argument("block " + id.hex() + ": its " +
+                                    std::to_string(block.transactions.size()) +
+                                    " transactions do not match the header's transactions root");
+  }
   auto parent_it = nodes_.find(h.parent_id);
   if (parent_it == nodes_.end()) {
     return Status::failed_precondition("parent " + h.parent_id.hex() + " is not in the tree");
@@ -52,6 +60,40 @@ Status BlockTree::insert(const Block& block, const Hash& id) {
   nodes_.emplace(id, Node{block, h.parent_id});
   LEDGER_ASSERT(size() <= pending_blocks_max_);
   return Status::ok();
+}
+
+std::vector<Hash> BlockTree::evict(const std::vector<Hash>& keep, std::size_t count) {
+  std::unordered_set<Hash, HashHasher> kept{root_id_};
+  for (const Hash& id : keep) {
+    Hash cursor = id;
+    while (nodes_.contains(cursor) && kept.insert(cursor).second) {
+      cursor = nodes_.at(cursor).parent;
+    }
+  }
+  std::unordered_map<Hash, std::size_t, HashHasher> children;
+  for (const auto& [id, node] : nodes_) {
+    if (id != root_id_) ++children[node.parent];
+  }
+  // Leaves by (round, id): the order is deterministic.
+  using Leaf = std::pair<std::uint64_t, Hash>;
+  std::priority_queue<Leaf, std::vector<Leaf>, std::greater<>> leaves;
+  for (const auto& [id, node] : nodes_) {
+    if (!kept.contains(id) && !children.contains(id)) leaves.emplace(node.block.header.round, id);
+  }
+  std::vector<Hash> evicted;
+  while (evicted.size() < count && !leaves.empty()) {
+    const Hash id = leaves.top().second;
+    leaves.pop();
+    const Hash parent = nodes_.at(id).parent;
+    nodes_.erase(id);
+    evicted.push_back(id);
+    if (--children.at(parent) == 0 && !kept.contains(parent)) {
+      children.erase(parent);
+      leaves.emplace(nodes_.at(parent).block.header.round, parent);
+    }
+  }
+  LEDGER_ASSERT(nodes_.contains(root_id_));
+  return evicted;
 }
 
 bool BlockTree::descends_from(const Hash& id, const Hash& ancestor) const {

@@ -18,6 +18,13 @@ Hash tc_digest(const TimeoutCert& tc) {
   return sha256(w.data());
 }
 
+Hash vote_data_digest(const VoteData& data) {
+  ByteWriter w;
+  w.string8("vote-data").fixed(data.block_id.bytes).u64(data.round).fixed(data.parent_id.bytes);
+  w.u64(data.parent_round);
+  return sha256(w.data());
+}
+
 }  // namespace
 
 CertificateVerifier::CertificateVerifier(std::string chain_id, ValidatorSet validators,
@@ -42,12 +49,30 @@ void CertificateVerifier::remember(const Hash& digest) {
   LEDGER_ASSERT(cache_.size() <= verified_certs_max_);
 }
 
+void CertificateVerifier::remember_qc(const QuorumCert& qc) {
+  remember(qc_digest(qc));
+  const Hash key = vote_data_digest(qc.data);
+  if (by_data_.contains(key)) return;
+  if (by_data_.size() >= verified_certs_max_) {
+    by_data_.erase(by_data_order_.front());
+    by_data_order_.pop_front();
+  }
+  by_data_.emplace(key, qc);
+  by_data_order_.push_back(key);
+  LEDGER_ASSERT(by_data_.size() == by_data_order_.size());
+  LEDGER_ASSERT(by_data_.size() <= verified_certs_max_);
+}
+
+const QuorumCert* CertificateVerifier::known_qc(const VoteData& data) const {
+  auto it = by_data_.find(vote_data_digest(data));
+  return it == by_data_.end() ? nullptr : &it->second;
+}
+
 Status CertificateVerifier::verify_qc(const QuorumCert& qc) {
   if (qc.round() == 0) return ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_);
-  const Hash digest = qc_digest(qc);
-  if (cached(digest)) return Status::ok();
+  if (cached(qc_digest(qc))) return Status::ok();
   LEDGER_RETURN_IF_ERROR(ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_));
-  remember(digest);
+  remember_qc(qc);
   return Status::ok();
 }
 
@@ -57,7 +82,7 @@ Status CertificateVerifier::verify_tc(const TimeoutCert& tc) {
   LEDGER_RETURN_IF_ERROR(ledger::verify_tc(tc, chain_id_, validators_, genesis_qc_));
   remember(digest);
   // The TC's high QC is verified too; remember it so a proposal carrying it is not re-checked.
-  if (tc.high_qc.round() > 0) remember(qc_digest(tc.high_qc));
+  if (tc.high_qc.round() > 0) remember_qc(tc.high_qc);
   return Status::ok();
 }
 
@@ -72,7 +97,7 @@ Status CertificateVerifier::verify_timeout(const Timeout& timeout) {
   const bool qc_known = timeout.high_qc.round() == 0 || cached(qc_digest(timeout.high_qc));
   if (!qc_known) {
     LEDGER_RETURN_IF_ERROR(ledger::verify_timeout(timeout, chain_id_, validators_, genesis_qc_));
-    remember(qc_digest(timeout.high_qc));
+    remember_qc(timeout.high_qc);
     return Status::ok();
   }
   if (!validators_.contains(timeout.signer)) {

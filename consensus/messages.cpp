@@ -130,9 +130,12 @@ StatusOr<Message> read_block_response(ByteReader& r, const MessageLimits& limits
 
 }  // namespace
 
-Hash proposal_signing_hash(std::string_view chain_id, const Hash& block_id) {
+Hash proposal_signing_hash(std::string_view chain_id, const Hash& block_id,
+                           const std::optional<TimeoutCert>& tc) {
   ByteWriter w;
   w.string8(kProposalTag).u8(kMessageVersion).string8(chain_id).fixed(block_id.bytes);
+  w.u8(tc ? 1 : 0);
+  if (tc) w.fixed(sha256(encode_tc(*tc)).bytes);
   return sha256(w.data());
 }
 

@@ -75,6 +75,7 @@ Status ReplicaConfig::validate() const {
     return Status::invalid_argument("fetches_inflight_max: must be >= 1");
   }
   if (fetch_retry_ticks < 1) return Status::invalid_argument("fetch_retry_ticks: must be >= 1");
+  if (fetch_attempts_max < 1) return Status::invalid_argument("fetch_attempts_max: must be >= 1");
   return Status::ok();
 }
 
@@ -147,6 +148,10 @@ Replica::Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery
       high_qc_ = b.header.parent_qc;  // was verified before it was persisted
     }
   }
+  // A vote saved before the host persisted its high QC (a crash between the two) leaves the QC
+  // that vote saw only in the safety data.
+  const auto& one_chain_qc = safety_.data().one_chain_qc;
+  if (one_chain_qc && one_chain_qc->round() > high_qc_.round()) high_qc_ = *one_chain_qc;
   const std::uint64_t tc_round = high_tc_ ? high_tc_->round : 0;
   current_round_ = std::max(high_qc_.round(), tc_round) + 1;  // checked in create()
   pending_.set_lowest_round(current_round_);
@@ -208,7 +213,8 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
                leader(h.round).hex());
     return false;
   }
-  if (!verify_signature(h.proposer, proposal_signing_hash(config_.chain_id, id), p.signature)) {
+  if (!verify_signature(h.proposer, proposal_signing_hash(config_.chain_id, id, p.tc),
+                        p.signature)) {
     reject(out, RejectReason::kBadSignature, from, "bad proposal signature, round " + str(h.round));
     return false;
   }
@@ -226,18 +232,10 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
     reject(out, RejectReason::kMalformed, from, "proposal transactions do not match the root");
     return false;
   }
-  if (Status s = safety_.verifier().verify_qc(qc); !s.is_ok()) {
-    reject(out, RejectReason::kInvalidCertificate, from, "proposal QC: " + s.message());
-    return false;
-  }
-  if (p.tc) {
-    if (Status s = safety_.verifier().verify_tc(*p.tc); !s.is_ok()) {
-      reject(out, RejectReason::kInvalidCertificate, from, "proposal TC: " + s.message());
-      return false;
-    }
-  }
-  // Equivocation: a second, different block signed by the leader for the same round.
-  SignedHeader signed_header{h, p.signature};
+  // Equivocation: a second, different block signed by the leader for the same round. Checked
+  // before the certificates: the leader signed both, so whatever their certificates, the second
+  // is refused, and a leader cannot make this replica verify a quorum of signatures per message.
+  SignedHeader signed_header{h, p.tc, p.signature};
   auto seen = proposals_seen_.find(h.round);
   if (seen != proposals_seen_.end()) {
     if (seen->second.id == id) return false;  // the same proposal again
@@ -250,6 +248,16 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
     proposals_seen_.emplace(h.round, FirstProposal{std::move(signed_header), id});
     while (proposals_seen_.size() > config_.proposals_seen_max)
       proposals_seen_.erase(proposals_seen_.begin());
+  }
+  if (Status s = safety_.verifier().verify_qc(qc); !s.is_ok()) {
+    reject(out, RejectReason::kInvalidCertificate, from, "proposal QC: " + s.message());
+    return false;
+  }
+  if (p.tc) {
+    if (Status s = safety_.verifier().verify_tc(*p.tc); !s.is_ok()) {
+      reject(out, RejectReason::kInvalidCertificate, from, "proposal TC: " + s.message());
+      return false;
+    }
   }
   return true;
 }
@@ -282,7 +290,7 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
       return;
     }
     waiting_proposal_ = std::make_pair(from, p);
-    request_block(out, h.parent_id, from);
+    request_block(out, h.parent_id, h.parent_qc.round(), from);
     return;
   }
   if (validator_ != nullptr && h.proposer != public_key()) {
@@ -299,7 +307,12 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
 bool Replica::vote_on(Actions& out, const Block& block, const Hash& id,
                       const std::optional<TimeoutCert>& tc) {
   const std::uint64_t round = block.header.round;
-  LEDGER_ASSERT(round == current_round_);
+  if (round != current_round_) {
+    reject(out, RejectReason::kStaleRound, public_key(),
+           "no vote for block " + id.hex() + " of round " + str(round) + ": current round is " +
+               str(current_round_));
+    return false;
+  }
   auto vote = safety_.sign_vote(block.header, id, tc);
   if (!vote.is_ok()) {
     reject(out, RejectReason::kSafetyRefused, public_key(),
@@ -376,7 +389,7 @@ void Replica::maybe_request_payload(Actions& out) {
   if (safety_.data().last_voted_round >= current_round_) return;
   const Block* parent = tree_.find(high_qc_.block_id());
   if (parent == nullptr) {
-    request_block(out, high_qc_.block_id(), public_key());
+    request_block(out, high_qc_.block_id(), high_qc_.round(), public_key());
     return;
   }
   payload_requested_round_ = current_round_;
@@ -425,7 +438,7 @@ Actions Replica::on_payload(const Payload& payload) {
     tc = high_tc_;
   }
   const Hash id = block.id();
-  auto signature = safety_.sign_proposal(h, id);
+  auto signature = safety_.sign_proposal(h, id, tc);
   proposed_round_ = current_round_;
   if (!signature.is_ok()) {
     reject(out, RejectReason::kSafetyRefused, public_key(),
@@ -436,7 +449,7 @@ Actions Replica::on_payload(const Payload& payload) {
   Proposal proposal{std::move(block), std::move(tc), signature.value()};
   proposals_seen_.emplace(
       proposal.block.header.round,
-      FirstProposal{SignedHeader{proposal.block.header, proposal.signature}, id});
+      FirstProposal{SignedHeader{proposal.block.header, proposal.tc, proposal.signature}, id});
   if (!insert_block(out, proposal.block, id, public_key())) return out;
   // The proposal leaves together with the leader's own vote, which SafetyRules persisted; if
   // the vote is refused, the proposal is not sent either (a restart cannot re-propose).

@@ -34,7 +34,7 @@ void Replica::apply_qc(Actions& out, const QuorumCert& qc, const PublicKey& from
   }
   if (qc.round() > tree_.committed_round() && !tree_.contains(qc.block_id()) &&
       !orphans_.contains(qc.block_id())) {
-    request_block(out, qc.block_id(), from);
+    request_block(out, qc.block_id(), qc.round(), from);
   }
   try_commit(out);
   advance_round(out);
@@ -119,10 +119,25 @@ void Replica::local_timeout(Actions& out) {
   if (added.result == AddResult::kQuorum) on_tc_formed(out, *added.tc);
 }
 
+// Cheap checks first: a timeout costs at most one signature verification unless it brings a
+// QC or TC this replica has not verified yet.
 Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message) {
   Actions out;
-  const Timeout& t = message.timeout;
-  if (pending_.contains(t)) return out;  // duplicate: already verified and counted
+  Timeout t = message.timeout;
+  // Any verified QC for the same block stands in for the one carried (the signature covers only
+  // its round): QCs from other signer subsets cost nothing.
+  if (const QuorumCert* known = safety_.verifier().known_qc(t.high_qc.data)) t.high_qc = *known;
+  const bool newer_tc = message.high_tc && (!high_tc_ || message.high_tc->round > high_tc_->round);
+  if (t.round < current_round_ && !newer_tc) {
+    reject(out, RejectReason::kStaleRound, from,
+           "timeout for round " + str(t.round) + ", current round is " + str(current_round_));
+    return out;
+  }
+  if (pending_.contains(t)) {
+    // A duplicate; a newer high TC it carries still counts.
+    if (newer_tc) apply_tc_from(out, *message.high_tc, from);
+    return out;
+  }
   if (!config_.validators.contains(t.signer)) {
     reject(out, RejectReason::kNonValidator, from, "timeout by non-validator " + t.signer.hex());
     return out;
@@ -131,14 +146,8 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
     reject(out, RejectReason::kBadSignature, from, s.message());
     return out;
   }
-  if (message.high_tc) {
-    if (Status s = safety_.verifier().verify_tc(*message.high_tc); !s.is_ok()) {
-      reject(out, RejectReason::kInvalidCertificate, from, "timeout high TC: " + s.message());
-      return out;
-    }
-  }
+  if (newer_tc && !apply_tc_from(out, *message.high_tc, from)) return out;
   apply_qc(out, t.high_qc, from);
-  if (message.high_tc) apply_tc(out, *message.high_tc, from);
   if (t.round < current_round_) {
     reject(out, RejectReason::kStaleRound, from,
            "timeout for round " + str(t.round) + ", current round is " + str(current_round_));
@@ -172,14 +181,19 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
   return out;
 }
 
+bool Replica::apply_tc_from(Actions& out, const TimeoutCert& tc, const PublicKey& from) {
+  if (Status s = safety_.verifier().verify_tc(tc); !s.is_ok()) {
+    reject(out, RejectReason::kInvalidCertificate, from, "TC: " + s.message());
+    return false;
+  }
+  apply_tc(out, tc, from);
+  return true;
+}
+
 Actions Replica::on_timeout_cert(const PublicKey& from, const TimeoutCert& tc) {
   Actions out;
   if (high_tc_ && tc.round <= high_tc_->round) return out;  // nothing new
-  if (Status s = safety_.verifier().verify_tc(tc); !s.is_ok()) {
-    reject(out, RejectReason::kInvalidCertificate, from, "TC: " + s.message());
-    return out;
-  }
-  apply_tc(out, tc, from);
+  apply_tc_from(out, tc, from);
   return out;
 }
 

@@ -1,66 +1,122 @@
 // Replica: the block tree's inputs and missing-ancestor fetching.
 //
 // A block is only ever requested by an id that a verified certificate (or a verified proposal's
-// QC) names, and a response is accepted only as a hash chain starting at an id we asked for, so
-// every fetched block is authenticated by hashes back to a verified QC. Their own QCs are
-// verified as well before they are used.
+// QC) names, and a response is accepted only from the validator asked, as a hash chain starting
+// at the id asked for, so every fetched header is authenticated by hashes back to a verified QC.
+// The block id covers the header only: each block's transactions must match the header's
+// transactions root, or the block is refused (and the fetch kept, to ask someone else). Their
+// own QCs are verified as well before they are used. A fetch is abandoned after
+// fetch_attempts_max validators failed to serve it, or once its round is committed past.
 #include <algorithm>
 
 #include "ledger/consensus/replica.h"
 
 namespace ledger::consensus {
 
-void Replica::request_block(Actions& out, const Hash& id, const PublicKey& peer) {
-  if (fetches_.contains(id) || fetches_.size() >= config_.fetches_inflight_max) return;
-  PublicKey target = peer;
-  if (target == public_key()) {
-    // No better idea whom to ask: rotate over the other validators.
-    const std::size_t n = config_.validators.size();
-    if (n < 2) return;
-    target = config_.validators.at(next_fetch_peer_ % n).key;
-    if (target == public_key()) target = config_.validators.at(++next_fetch_peer_ % n).key;
-    ++next_fetch_peer_;
+// The validators in turn, skipping this replica and `avoid` (when there is anyone else).
+PublicKey Replica::next_fetch_peer(const PublicKey& avoid) {
+  const std::size_t n = config_.validators.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const PublicKey& key = config_.validators.at(next_fetch_peer_++ % n).key;
+    if (key != public_key() && (key != avoid || n <= 2)) return key;
   }
+  return avoid;
+}
+
+void Replica::request_block(Actions& out, const Hash& id, std::uint64_t round,
+                            const PublicKey& peer) {
+  if (fetches_.contains(id) || config_.validators.size() < 2) return;
+  if (fetches_.size() >= config_.fetches_inflight_max) {
+    // Full: a fetch of a lower round gives way (it is the likeliest to be unservable, e.g. a
+    // block abandoned by a TC that a Byzantine timeout named); otherwise this one waits.
+    auto lowest = std::min_element(
+        fetches_.begin(), fetches_.end(),
+        [](const auto& a, const auto& b) { return a.second.round < b.second.round; });
+    if (lowest->second.round >= round) return;
+    fetches_.erase(lowest);
+  }
+  const PublicKey target = peer == public_key() ? next_fetch_peer(public_key()) : peer;
   const auto deadline = checked_add(timer_.now_ticks(), config_.fetch_retry_ticks);
-  fetches_.emplace(id, Fetch{target, deadline.value_or(UINT64_MAX)});
+  fetches_.emplace(id, Fetch{target, round, deadline.value_or(UINT64_MAX), 1});
   out.messages.push_back(OutgoingMessage{target, BlockRequest{id, config_.fetch_blocks_max}});
   LEDGER_ASSERT(fetches_.size() <= config_.fetches_inflight_max);
 }
 
 void Replica::retry_fetches(Actions& out) {
-  const std::size_t n = config_.validators.size();
   for (auto it = fetches_.begin(); it != fetches_.end();) {
-    if (tree_.contains(it->first) || orphans_.contains(it->first)) {
+    Fetch& fetch = it->second;
+    const bool done = tree_.contains(it->first) || orphans_.contains(it->first);
+    const bool moot = fetch.round <= tree_.committed_round();
+    if (done || moot) {
       it = fetches_.erase(it);
       continue;
     }
-    if (it->second.deadline_ticks > timer_.now_ticks() || n < 2) {
+    if (fetch.deadline_ticks > timer_.now_ticks()) {
       ++it;
       continue;
     }
-    PublicKey target = config_.validators.at(next_fetch_peer_++ % n).key;
-    if (target == public_key() || target == it->second.peer) {
-      target = config_.validators.at(next_fetch_peer_++ % n).key;
+    if (fetch.attempts >= config_.fetch_attempts_max) {
+      // Nobody could serve it: forget it, so that it cannot hold a slot for good. A certificate
+      // that names it again starts a new fetch.
+      reject(out, RejectReason::kResourceExhausted, fetch.peer,
+             "block " + it->first.hex() + " of round " + std::to_string(fetch.round) +
+                 ": no answer from " + std::to_string(fetch.attempts) + " validators; given up");
+      it = fetches_.erase(it);
+      continue;
     }
-    if (target == public_key()) target = config_.validators.at(next_fetch_peer_++ % n).key;
-    it->second.peer = target;
-    it->second.deadline_ticks =
+    fetch.peer = next_fetch_peer(fetch.peer);
+    ++fetch.attempts;
+    fetch.deadline_ticks =
         checked_add(timer_.now_ticks(), config_.fetch_retry_ticks).value_or(UINT64_MAX);
     out.messages.push_back(
-        OutgoingMessage{target, BlockRequest{it->first, config_.fetch_blocks_max}});
+        OutgoingMessage{fetch.peer, BlockRequest{it->first, config_.fetch_blocks_max}});
     ++it;
   }
+  LEDGER_ASSERT(fetches_.size() <= config_.fetches_inflight_max);
+  refetch_missing(out);
+}
+
+// The blocks this replica still needs, asked for again once a fetch slot is free (a request
+// made while every slot was taken, or given up, is not remembered anywhere else).
+void Replica::refetch_missing(Actions& out) {
+  auto missing = [this](const Hash& id) { return !tree_.contains(id) && !orphans_.contains(id); };
+  const std::uint64_t committed = tree_.committed_round();
+  if (waiting_proposal_) {
+    const BlockHeader& h = waiting_proposal_->second.block.header;
+    if (missing(h.parent_id) && h.parent_qc.round() > committed) {
+      request_block(out, h.parent_id, h.parent_qc.round(), waiting_proposal_->first);
+    }
+  }
+  if (pending_commit_ && missing(pending_commit_->block_id())) {
+    request_block(out, pending_commit_->block_id(), pending_commit_->round(), public_key());
+  }
+  if (high_qc_.round() > committed && missing(high_qc_.block_id())) {
+    request_block(out, high_qc_.block_id(), high_qc_.round(), public_key());
+  }
+}
+
+// Evicts one uncertified leaf to make room for a block on `parent_id` (see BlockTree::evict).
+bool Replica::make_room(Actions& out, const Hash& parent_id) {
+  std::vector<Hash> keep{high_qc_.block_id(), parent_id};
+  if (pending_commit_) keep.push_back(pending_commit_->block_id());
+  std::vector<Hash> evicted = tree_.evict(keep, 1);
+  if (evicted.empty()) return false;
+  out.blocks_to_forget.insert(out.blocks_to_forget.end(), evicted.begin(), evicted.end());
+  return true;
 }
 
 bool Replica::add_to_tree(Actions& out, const Block& block, const Hash& id, const PublicKey& from) {
   if (block.header.round <= tree_.committed_round()) return false;
   Status s = tree_.insert(block, id);
+  if (s.code() == StatusCode::kResourceExhausted && make_room(out, block.header.parent_id)) {
+    s = tree_.insert(block, id);
+  }
   if (s.code() == StatusCode::kAlreadyExists) return true;
   if (!s.is_ok()) {
-    reject(out,
-           s.code() == StatusCode::kResourceExhausted ? RejectReason::kResourceExhausted
-                                                      : RejectReason::kInvalidBlock,
-           from, "block " + id.hex() + ": " + s.message());
+    RejectReason reason = RejectReason::kInvalidBlock;
+    if (s.code() == StatusCode::kResourceExhausted) reason = RejectReason::kResourceExhausted;
+    if (s.code() == StatusCode::kInvalidArgument) reason = RejectReason::kMalformed;
+    reject(out, reason, from, "block " + id.hex() + ": " + s.message());
     return false;
   }
   out.blocks_to_persist.push_back(block);
@@ -116,23 +172,41 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
   Actions out;
   if (response.blocks.empty()) return out;  // the peer does not have it; retried on the timer
   const Hash first_id = response.blocks.front().id();
-  if (!fetches_.contains(first_id)) {
+  auto fetch = fetches_.find(first_id);
+  if (fetch == fetches_.end() || fetch->second.peer != from) {
     if (!tree_.contains(first_id)) {
-      reject(out, RejectReason::kUnsolicited, from, "block " + first_id.hex() + " not requested");
+      reject(
+          out, RejectReason::kUnsolicited, from,
+          "block " + first_id.hex() +
+              (fetch == fetches_.end() ? " not requested" : " was not requested from this peer"));
     }
     return out;
   }
-  fetches_.erase(first_id);
-  // Keep the hash-linked prefix: each block must be the parent of the one before.
-  std::vector<std::pair<Hash, const Block*>> chain{{first_id, &response.blocks.front()}};
-  for (std::size_t i = 1; i < response.blocks.size(); ++i) {
-    Hash id = response.blocks[i].id();
-    if (id != chain.back().second->header.parent_id) {
+  // Keep the hash-linked prefix whose transactions match their headers: each block must be the
+  // parent of the one before. The id covers the header only, so a block with the right id can
+  // carry other transactions: those are refused here, and again by BlockTree::insert.
+  std::vector<std::pair<Hash, const Block*>> chain;
+  for (std::size_t i = 0; i < response.blocks.size(); ++i) {
+    const Block& block = response.blocks[i];
+    const Hash id = i == 0 ? first_id : block.id();
+    if (i > 0 && id != chain.back().second->header.parent_id) {
       reject(out, RejectReason::kUnsolicited, from, "block response is not a parent chain");
       break;
     }
-    chain.emplace_back(id, &response.blocks[i]);
+    if (block.transactions.size() > config_.block_limits.transactions_max ||
+        transactions_root(block.transactions) != block.header.transactions_root) {
+      reject(out, RejectReason::kMalformed, from,
+             "fetched block " + id.hex() + ": transactions do not match the header's root");
+      break;
+    }
+    chain.emplace_back(id, &block);
   }
+  if (chain.empty()) {
+    // The asked block itself was bad: keep the fetch, and ask another validator at once.
+    fetch->second.deadline_ticks = timer_.now_ticks();
+    return out;
+  }
+  fetches_.erase(fetch);
   // Oldest first. Blocks at or below the committed round are our committed ancestors (or
   // conflict with them); either way they are not needed.
   std::reverse(chain.begin(), chain.end());
@@ -157,7 +231,8 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
              "fetched block does not extend the committed chain");
       return out;
     }
-    if (tree_.size() + orphans_.size() >= config_.pending_blocks_max) {
+    if (tree_.size() + orphans_.size() >= config_.pending_blocks_max &&
+        !make_room(out, h.parent_id)) {
       reject(out, RejectReason::kResourceExhausted, from,
              "pending_blocks_max reached while fetching");
       return out;
@@ -167,7 +242,8 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
   }
   // Still not connected: ask the same peer for what comes before.
   if (oldest_missing != nullptr && !tree_.contains(oldest_missing->header.parent_id)) {
-    request_block(out, oldest_missing->header.parent_id, from);
+    request_block(out, oldest_missing->header.parent_id, oldest_missing->header.parent_qc.round(),
+                  from);
   }
   return out;
 }

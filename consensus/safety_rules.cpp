@@ -167,6 +167,7 @@ SafetyResult<Vote> SafetyRules::sign_vote(const BlockHeader& header, const Hash&
   SafetyData next = data_;
   if (auto e = verify_and_update_last_vote_round(round, next)) return *e;
   observe_qc(qc.round(), next);
+  if (qc.round() > 0 && qc.round() == next.one_chain_round) next.one_chain_qc = qc;
 
   Vote vote;
   vote.data = VoteData{block_id, round, qc.block_id(), qc.round()};
@@ -208,8 +209,8 @@ SafetyResult<Timeout> SafetyRules::sign_timeout(std::uint64_t round, const Quoru
   return timeout;
 }
 
-SafetyResult<Signature> SafetyRules::sign_proposal(const BlockHeader& header,
-                                                   const Hash& block_id) {
+SafetyResult<Signature> SafetyRules::sign_proposal(const BlockHeader& header, const Hash& block_id,
+                                                   const std::optional<TimeoutCert>& tc) {
   if (header.proposer != public_key()) {
     return error(SafetyErrorCode::kNotProposer,
                  "block proposer " + header.proposer.hex() + " is not this validator");
@@ -227,7 +228,7 @@ SafetyResult<Signature> SafetyRules::sign_proposal(const BlockHeader& header,
   if (header.parent_id != header.parent_qc.block_id() || header.parent_qc.round() >= header.round) {
     return error(SafetyErrorCode::kMalformedBlock, "proposal parent does not match its QC");
   }
-  Signature signature = sign(proposal_signing_hash(verifier_.chain_id(), block_id));
+  Signature signature = sign(proposal_signing_hash(verifier_.chain_id(), block_id, tc));
   last_proposal_ = std::make_pair(header.round, block_id);
   last_proposal_signature_ = signature;
   return signature;

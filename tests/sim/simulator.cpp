@@ -333,7 +333,8 @@ void Simulation::byzantine_send(Node& node, const OutgoingMessage& m) {
     if (behavior == 1) {  // equivocate: a second block for the same round to half of the peers
       Proposal other = *p;
       other.block.header.timestamp_ms += 1 + uniform(0, 5);
-      other.signature = sign_det(signer, consensus::proposal_signing_hash(chain, other.block.id()));
+      other.signature =
+          sign_det(signer, consensus::proposal_signing_hash(chain, other.block.id(), other.tc));
       const Bytes a = consensus::encode_message(*p);
       const Bytes b = consensus::encode_message(other);
       for (std::size_t to = 0; to < nodes_.size(); ++to) {

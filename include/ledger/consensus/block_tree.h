@@ -33,12 +33,21 @@ class BlockTree {
   // nullptr if absent. Valid until the next insert or commit.
   const Block* find(const Hash& id) const;
 
-  // Inserts a block whose parent is in the tree. Checks the links a block must have to its
-  // parent: parent id == parent QC block id, QC round == parent round, height == parent + 1,
-  // round > parent round, timestamp > parent's, same chain id. Errors: kFailedPrecondition
-  // (parent missing, or a link broken), kResourceExhausted (pending_blocks_max reached),
-  // kAlreadyExists (already in the tree; harmless).
+  // Inserts a block whose parent is in the tree. Checks that the transactions are the ones the
+  // header commits to (transactions_root: the block id covers the header only, so a block with
+  // the right id can carry other transactions), and the links a block must have to its parent:
+  // parent id == parent QC block id, QC round == parent round, height == parent + 1, round >
+  // parent round, timestamp > parent's, same chain id. Errors: kInvalidArgument (transactions
+  // do not match the root), kFailedPrecondition (parent missing, or a link broken),
+  // kResourceExhausted (pending_blocks_max reached), kAlreadyExists (already in the tree).
   Status insert(const Block& block, const Hash& id);
+
+  // Makes room: removes up to `count` leaves that are neither the root nor an ancestor of (or
+  // equal to) any id in `keep`, lowest round first, and returns their ids. Used when the tree is
+  // full: rounds that end in a TC leave one uncertified proposal each, and without eviction
+  // they would fill the tree for good. An evicted block is only a cache entry: if a certificate
+  // later names it, the replica fetches it again.
+  std::vector<Hash> evict(const std::vector<Hash>& keep, std::size_t count);
 
   // The blocks from the root (exclusive) to `id` (inclusive), oldest first; empty if `id` is
   // the root or not in the tree.

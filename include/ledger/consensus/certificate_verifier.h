@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "ledger/core/certificates.h"
@@ -36,6 +37,12 @@ class CertificateVerifier {
   // The signature over (round, high_qc.round) and the high QC (through the cache).
   Status verify_timeout(const Timeout& timeout);
 
+  // A QC already verified for exactly `data`, or nullptr. Any valid QC for the same vote data
+  // proves the same thing, so a message whose signature does not cover its QC's signers (a
+  // timeout signs only its high QC's round) can carry this one instead of its own: QCs built
+  // from other signer subsets then cost no verification. Valid until the next verify_* call.
+  const QuorumCert* known_qc(const VoteData& data) const;
+
   const std::string& chain_id() const { return chain_id_; }
   const ValidatorSet& validators() const { return validators_; }
   const QuorumCert& genesis_qc() const { return genesis_qc_; }
@@ -44,6 +51,7 @@ class CertificateVerifier {
  private:
   bool cached(const Hash& digest) const { return cache_.contains(digest); }
   void remember(const Hash& digest);
+  void remember_qc(const QuorumCert& qc);
 
   std::string chain_id_;
   ValidatorSet validators_;
@@ -51,6 +59,9 @@ class CertificateVerifier {
   std::size_t verified_certs_max_;
   std::unordered_set<Hash, HashHasher> cache_;  // size <= verified_certs_max_
   std::deque<Hash> cache_order_;                // same elements as cache_, oldest first
+  // Verified QCs by the digest of their vote data; size <= verified_certs_max_.
+  std::unordered_map<Hash, QuorumCert, HashHasher> by_data_;
+  std::deque<Hash> by_data_order_;  // same keys as by_data_, oldest first
 };
 
 }  // namespace ledger::consensus

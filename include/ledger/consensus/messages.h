@@ -33,7 +33,10 @@ inline constexpr std::string_view kMessageTag = "ledgerd/consensus-msg";
 inline constexpr std::string_view kProposalTag = "ledgerd/proposal";
 inline constexpr std::uint8_t kMessageVersion = 1;
 
-Hash proposal_signing_hash(std::string_view chain_id, const Hash& block_id);
+// Binds the TC that justifies the round (when there is one) as well as the block, so that a copy
+// relayed with another TC fails the signature check instead of shadowing the leader's proposal.
+Hash proposal_signing_hash(std::string_view chain_id, const Hash& block_id,
+                           const std::optional<TimeoutCert>& tc);
 
 // The leader's block for block.header.round. Invariants checked by the replica, not the decoder:
 // tc is present iff block.header.parent_qc.round() + 1 != block.header.round, and then
@@ -41,7 +44,7 @@ Hash proposal_signing_hash(std::string_view chain_id, const Hash& block_id);
 struct Proposal {
   Block block;
   std::optional<TimeoutCert> tc;
-  Signature signature;  // by block.header.proposer over proposal_signing_hash(chain, block id)
+  Signature signature;  // by block.header.proposer over proposal_signing_hash(chain, block id, tc)
   friend bool operator==(const Proposal&, const Proposal&) = default;
 };
 

@@ -68,6 +68,7 @@ struct ReplicaConfig {
   std::uint32_t fetch_blocks_max = 64;    // blocks asked for / answered in one request
   std::size_t fetches_inflight_max = 8;   // outstanding block requests
   std::uint64_t fetch_retry_ticks = 20;   // re-ask another validator after this many ticks
+  std::uint32_t fetch_attempts_max = 8;   // validators asked for one block before giving up
 
   // Names the first bad field.
   Status validate() const;
@@ -113,6 +114,7 @@ struct Rejection {
 // A proposal as signed: enough to check the leader's signature without the transactions.
 struct SignedHeader {
   BlockHeader header;
+  std::optional<TimeoutCert> tc;  // signed together with the header
   Signature signature;
   friend bool operator==(const SignedHeader&, const SignedHeader&) = default;
 };
@@ -231,8 +233,10 @@ class Replica {
     Hash id;
   };
   struct Fetch {
-    PublicKey peer;
-    std::uint64_t deadline_ticks = 0;
+    PublicKey peer;                    // the only validator whose response is accepted
+    std::uint64_t round = 0;           // the round of the block, from the certificate naming it
+    std::uint64_t deadline_ticks = 0;  // ask another validator after this tick
+    std::uint32_t attempts = 1;        // validators asked so far; <= fetch_attempts_max
   };
 
   Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery,
@@ -245,6 +249,7 @@ class Replica {
   // Certificates (replica_certificates.cpp).
   void apply_qc(Actions& out, const QuorumCert& qc, const PublicKey& from);
   void apply_tc(Actions& out, const TimeoutCert& tc, const PublicKey& from);
+  bool apply_tc_from(Actions& out, const TimeoutCert& tc, const PublicKey& from);  // verifies
   void advance_round(Actions& out);
   void try_commit(Actions& out);
   void on_qc_formed(Actions& out, const QuorumCert& qc, const PublicKey& from);
@@ -262,10 +267,13 @@ class Replica {
   void maybe_request_payload(Actions& out);
 
   // Block fetching (replica_fetch.cpp).
-  void request_block(Actions& out, const Hash& id, const PublicKey& peer);
+  void request_block(Actions& out, const Hash& id, std::uint64_t round, const PublicKey& peer);
+  PublicKey next_fetch_peer(const PublicKey& avoid);
+  bool make_room(Actions& out, const Hash& parent_id);
   bool insert_block(Actions& out, const Block& block, const Hash& id, const PublicKey& from);
   void connect_orphans(Actions& out, const Hash& parent_id, const PublicKey& from);
   void retry_fetches(Actions& out);
+  void refetch_missing(Actions& out);
   void resume_pending_proposal(Actions& out);
 
   ReplicaConfig config_;
@@ -288,7 +296,8 @@ class Replica {
   std::map<std::uint64_t, FirstProposal> proposals_seen_;
   // A proposal of the current round waiting for its parent; at most one.
   std::optional<std::pair<PublicKey, Proposal>> waiting_proposal_;
-  // Outstanding block requests by requested id; at most fetches_inflight_max.
+  // Outstanding block requests by requested id; at most fetches_inflight_max. An entry leaves
+  // when the block arrives, its round is committed past, or fetch_attempts_max validators failed.
   std::map<Hash, Fetch> fetches_;
   // Fetched blocks whose parent is not in the tree yet, by id; counted in pending_blocks_max.
   std::map<Hash, Block> orphans_;

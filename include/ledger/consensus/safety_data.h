@@ -18,6 +18,11 @@ struct SafetyData {
   std::uint64_t one_chain_round = 0;    // highest QC round seen in a voted block; never decreases
   std::optional<Vote> last_vote;        // the vote of last_voted_round, resent if asked again
   std::optional<Timeout> last_timeout;  // the timeout of its round, resent while in that round
+  // A verified QC of round one_chain_round (absent while that is 0, and in data saved by version
+  // 1). Saved with the vote that raised one_chain_round, so that a crash before the host
+  // persisted its high QC cannot leave a replica whose high QC is below one_chain_round: such a
+  // replica could never time out (safe_to_timeout) until a peer sent it a newer QC.
+  std::optional<QuorumCert> one_chain_qc;
 
   friend bool operator==(const SafetyData&, const SafetyData&) = default;
 };

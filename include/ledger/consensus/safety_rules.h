@@ -112,7 +112,8 @@ class SafetyRules {
   // round is not above last_voted_round (we already voted or timed out there), or if another
   // block was signed for this round. Nothing is persisted: the leader's vote on its own block,
   // which is persisted, is released together with the proposal.
-  SafetyResult<Signature> sign_proposal(const BlockHeader& header, const Hash& block_id);
+  SafetyResult<Signature> sign_proposal(const BlockHeader& header, const Hash& block_id,
+                                        const std::optional<TimeoutCert>& tc);
 
   // The rules. Pure functions of their arguments, public so that each can be tested alone.
   [[nodiscard]] static std::optional<SafetyError> verify_and_update_last_vote_round(

@@ -149,7 +149,7 @@ class TestChain {
     p.block = b;
     p.tc = std::move(tc);
     const std::size_t i = index_of(b.header.proposer);
-    p.signature = sign_det(signer(i), proposal_signing_hash(kChain, b.id()));
+    p.signature = sign_det(signer(i), proposal_signing_hash(kChain, b.id(), p.tc));
     return p;
   }
   std::size_t index_of(const PublicKey& k) const {

@@ -72,9 +72,10 @@ TEST_F(MessagesTest, Messages_DecoderRejectsTruncation) {
 }
 
 TEST_F(MessagesTest, Messages_ProposalSigningHashBindsChainAndBlock) {
-  EXPECT_NE(proposal_signing_hash("chain-a", b1_.id()), proposal_signing_hash("chain-b", b1_.id()));
-  EXPECT_NE(proposal_signing_hash("chain-a", b1_.id()),
-            proposal_signing_hash("chain-a", c_.genesis().id()));
+  EXPECT_NE(proposal_signing_hash("chain-a", b1_.id(), std::nullopt),
+            proposal_signing_hash("chain-b", b1_.id(), std::nullopt));
+  EXPECT_NE(proposal_signing_hash("chain-a", b1_.id(), std::nullopt),
+            proposal_signing_hash("chain-a", c_.genesis().id(), std::nullopt));
 }
 
 }  // namespace

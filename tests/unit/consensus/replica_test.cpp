@@ -87,7 +87,8 @@ TEST_F(ReplicaTest, Proposal_RejectsWrongLeader) {
   wrong.header.proposer = c_.key(2);  // round 1 is validator 1's
   Proposal p;
   p.block = wrong;
-  p.signature = testing::sign_det(c_.signer(2), proposal_signing_hash(testing::kChain, wrong.id()));
+  p.signature = testing::sign_det(c_.signer(2),
+                                  proposal_signing_hash(testing::kChain, wrong.id(), std::nullopt));
   Actions a = r->on_proposal(c_.key(2), p);
   EXPECT_TRUE(rejected(a, RejectReason::kWrongLeader));
   EXPECT_TRUE(sent<Vote>(a).empty());

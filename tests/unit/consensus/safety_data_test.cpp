@@ -53,6 +53,7 @@ SafetyData full() {
   d.one_chain_round = 8;
   d.last_vote = sample_vote();
   d.last_timeout = sample_timeout();
+  d.one_chain_qc = sample_timeout().high_qc;  // round 8
   return d;
 }
 
@@ -61,7 +62,7 @@ TEST(SafetyDataEncoding, RoundTripsWithoutVoteOrTimeout) {
   d.last_voted_round = 5;
   d.one_chain_round = 3;
   Bytes bytes = encode_safety_data(d);
-  EXPECT_EQ(bytes.size(), kVoteFlagOffset + 2);
+  EXPECT_EQ(bytes.size(), kVoteFlagOffset + 3);
   auto decoded = decode_safety_data(bytes);
   ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
   EXPECT_EQ(*decoded, d);
@@ -124,7 +125,7 @@ TEST(SafetyDataEncoding, DecodeRejectsWrongTag) {
 }
 
 TEST(SafetyDataEncoding, DecodeRejectsUnknownVersion) {
-  for (std::uint8_t version : {0, 2}) {
+  for (std::uint8_t version : {0, 3}) {
     Bytes bytes = encode_safety_data(full());
     bytes[kVersionOffset] = version;
     auto decoded = decode_safety_data(bytes);
@@ -209,8 +210,28 @@ TEST(SafetyDataEncoding, LayoutIsTaggedVersionedAndBigEndian) {
   d.last_voted_round = 0x0102;
   d.one_chain_round = 0x03;
   ByteWriter w;
-  w.string8(kSafetyTag).u8(1).u64(0x0102).u64(0x03).u8(0).u8(0);
+  w.string8(kSafetyTag).u8(2).u64(0x0102).u64(0x03).u8(0).u8(0).u8(0);
   EXPECT_EQ(encode_safety_data(d), w.data());
+}
+
+// Version 1 (before one_chain_qc) is still read: a node upgraded in place keeps its data.
+TEST(SafetyDataEncoding, DecodeRejectsOneChainQcOfAnotherRound) {
+  SafetyData d = full();
+  d.one_chain_round = 7;
+  auto decoded = decode_safety_data(encode_safety_data(d));
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_TRUE(contains(decoded.status(), "is not the one chain round"))
+      << decoded.status().message();
+}
+
+TEST(SafetyDataEncoding, DecodesVersionOne) {
+  ByteWriter w;
+  w.string8(kSafetyTag).u8(1).u64(0x0102).u64(0x03).u8(0).u8(0);
+  auto decoded = decode_safety_data(w.data());
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->last_voted_round, 0x0102u);
+  EXPECT_EQ(decoded->one_chain_round, 0x03u);
+  EXPECT_FALSE(decoded->one_chain_qc.has_value());
 }
 
 TEST(SafetyDataMemoryStore, LoadBeforeSaveReturnsNullopt) {

@@ -147,13 +147,14 @@ TEST_F(SafetyRulesTest, Timeout_ResentUnchangedInSameRound) {
 TEST_F(SafetyRulesTest, Proposal_SignedOncePerRound) {
   TestChain& c = chain_;
   // Validator 1 leads round 1.
-  auto sig = rules_.sign_proposal(b1_.header, b1_.id());
+  auto sig = rules_.sign_proposal(b1_.header, b1_.id(), std::nullopt);
   ASSERT_TRUE(sig.is_ok());
   Block other = c.block(c.genesis(), 1, c.gqc(), 7000);
-  auto second = rules_.sign_proposal(other.header, other.id());
+  auto second = rules_.sign_proposal(other.header, other.id(), std::nullopt);
   ASSERT_FALSE(second.is_ok());
   EXPECT_EQ(second.error().code, SafetyErrorCode::kAlreadyProposed);
-  auto not_ours = rules_.sign_proposal(b2_.header, b2_.id());  // round 2 is validator 2's
+  auto not_ours =
+      rules_.sign_proposal(b2_.header, b2_.id(), std::nullopt);  // round 2 is validator 2's
   ASSERT_FALSE(not_ours.is_ok());
   EXPECT_EQ(not_ours.error().code, SafetyErrorCode::kNotProposer);
 }

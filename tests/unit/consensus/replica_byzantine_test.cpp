@@ -1,0 +1,320 @@
+// Issue 11: crafted messages from a Byzantine validator against the paths around the voting rules
+// (fetching, the block tree's bound, timeouts and their certificates, proposals relayed by
+// others, restart after a crash between two saves). Each test is named after the rule it holds.
+#include <gtest/gtest.h>
+
+#include "consensus_test_util.h"
+#include "ledger/consensus/replica.h"
+#include "ledger/core/transaction.h"
+
+namespace ledger::consensus {
+namespace {
+
+using testing::rejected;
+using testing::sent;
+using testing::TestChain;
+
+class ReplicaByzantineTest : public ::testing::Test {
+ protected:
+  TestChain c_;
+  storage::MemorySafetyStore store_;
+  // Leaders: round r is led by validator r % 4.
+  Block b1_ = c_.block(c_.genesis(), 1, c_.gqc());
+  QuorumCert qc1_ = c_.qc(b1_);
+  Block b2_ = c_.block(b1_, 2, qc1_);
+  QuorumCert qc2_ = c_.qc(b2_);
+
+  Actions propose(Replica& r, const Block& b, std::optional<TimeoutCert> tc = {}) {
+    return r.on_proposal(b.header.proposer, c_.proposal(b, std::move(tc)));
+  }
+  // A validly signed transfer between two validator keys (content does not matter here).
+  SignedTransfer transfer(std::uint64_t nonce) const {
+    Transfer t;
+    t.chain_id = std::string(testing::kChain);
+    t.sender = c_.key(0);
+    t.recipient = c_.key(1);
+    t.nonce = nonce;
+    t.amount = 7;
+    return sign_transfer(t, c_.signer(0));
+  }
+  static std::vector<BlockRequest> requests_to(const Actions& a, const PublicKey& to) {
+    std::vector<BlockRequest> out;
+    for (const auto& m : a.messages) {
+      const auto* r = std::get_if<BlockRequest>(&m.message);
+      if (r != nullptr && m.to == to) out.push_back(*r);
+    }
+    return out;
+  }
+};
+
+// Point 1: the block id covers the header only. A response with the certified header and other
+// transactions must never enter the tree (it would be committed under the certified id).
+TEST_F(ReplicaByzantineTest, Fetch_RefusesBlockWhoseTransactionsDoNotMatchTheRoot) {
+  auto r = c_.replica(0, store_);
+  Actions a = propose(*r, b2_);  // b1 unknown: asked of b2's sender, validator 2
+  ASSERT_EQ(requests_to(a, c_.key(2)).size(), 1u);
+  Block tampered = b1_;
+  tampered.transactions.push_back(transfer(0));
+  ASSERT_EQ(tampered.id(), b1_.id());  // same header, so the same id
+  Actions bad = r->on_block_response(c_.key(2), BlockResponse{{tampered}});
+  EXPECT_TRUE(rejected(bad, RejectReason::kMalformed));
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
+  EXPECT_TRUE(sent<Vote>(bad).empty());
+  EXPECT_TRUE(bad.blocks_to_persist.empty());
+}
+
+// Point 1: a bad response does not erase the fetch; the block is asked of another validator at
+// the next tick, and the right block then gets the vote.
+TEST_F(ReplicaByzantineTest, Fetch_BadResponseKeepsTheFetchAndAsksAnotherValidator) {
+  auto r = c_.replica(0, store_);
+  (void)propose(*r, b2_);
+  Block tampered = b1_;
+  tampered.transactions.push_back(transfer(0));
+  (void)r->on_block_response(c_.key(2), BlockResponse{{tampered}});
+  Actions tick = r->on_tick();
+  auto again = sent<BlockRequest>(tick);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].block_id, b1_.id());
+  const PublicKey asked = *tick.messages.at(0).to;
+  EXPECT_NE(asked, c_.key(2));
+  Actions good = r->on_block_response(asked, BlockResponse{{b1_}});
+  EXPECT_TRUE(r->tree().contains(b1_.id()));
+  auto votes = sent<Vote>(good);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, b2_.id());
+}
+
+// Point 1: a response is accepted only from the validator asked.
+TEST_F(ReplicaByzantineTest, Fetch_RefusesResponseFromValidatorNotAsked) {
+  auto r = c_.replica(0, store_);
+  (void)propose(*r, b2_);  // asks validator 2
+  Block tampered = b1_;
+  tampered.transactions.push_back(transfer(0));
+  Actions other = r->on_block_response(c_.key(3), BlockResponse{{b1_}});
+  EXPECT_TRUE(rejected(other, RejectReason::kUnsolicited));
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
+  // The fetch survived the unsolicited answer: the asked validator's answer is taken.
+  Actions asked = r->on_block_response(c_.key(2), BlockResponse{{b1_}});
+  EXPECT_TRUE(r->tree().contains(b1_.id()));
+  EXPECT_EQ(sent<Vote>(asked).size(), 1u);
+}
+
+// Point 1, inside a chain: an ancestor with other transactions ends the accepted prefix.
+TEST_F(ReplicaByzantineTest, Fetch_ChainStopsAtAncestorWithOtherTransactions) {
+  auto r = c_.replica(0, store_);
+  Block b3 = c_.block(b2_, 3, qc2_);
+  (void)propose(*r, b3);  // b2 unknown: asked of validator 3
+  Block tampered = b1_;
+  tampered.transactions.push_back(transfer(0));
+  Actions a = r->on_block_response(c_.key(3), BlockResponse{{b2_, tampered}});
+  EXPECT_TRUE(rejected(a, RejectReason::kMalformed));
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
+  EXPECT_FALSE(r->tree().contains(b2_.id()));  // waits as an orphan for its real parent
+  auto next = sent<BlockRequest>(a);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].block_id, b1_.id());
+}
+
+// Point 1: the tree itself refuses a block whose transactions do not match its root (a proposal
+// of this replica's own, a recovered block, any path).
+TEST(BlockTreeBodyTest, Insert_RefusesTransactionsThatDoNotMatchTheRoot) {
+  TestChain c;
+  BlockTree tree(c.genesis(), 8);
+  Block b1 = c.block(c.genesis(), 1, c.gqc());
+  Transfer t;
+  t.chain_id = std::string(testing::kChain);
+  t.sender = c.key(0);
+  t.recipient = c.key(1);
+  b1.transactions.push_back(sign_transfer(t, c.signer(0)));
+  Status s = tree.insert(b1, b1.id());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  EXPECT_FALSE(tree.contains(b1.id()));
+}
+
+// Point 2: rounds that end in a TC each leave one uncertified proposal. With a small
+// pending_blocks_max, the tree used to fill and every later proposal was refused for good.
+TEST_F(ReplicaByzantineTest, Tree_EvictsUncertifiedBlocksSoFailedRoundsCannotFillIt) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  auto created = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                                 Replica::genesis_recovery(config));
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  auto r = std::move(created).value();
+  std::size_t votes = 0;
+  for (std::uint64_t round = 1; round <= 12; ++round) {
+    if (round % 4 == 0) {  // this replica leads: let the round fail by TC
+      (void)r->on_timeout_cert(c_.key(1), c_.tc(round, c_.gqc()));
+      continue;
+    }
+    // Each round's leader proposes on genesis with the TC of the round before; nobody certifies.
+    Block b = c_.block(c_.genesis(), round, c_.gqc(), 2000 + round);
+    std::optional<TimeoutCert> tc;
+    if (round > 1) tc = c_.tc(round - 1, c_.gqc());
+    Actions a = propose(*r, b, tc);
+    EXPECT_FALSE(rejected(a, RejectReason::kResourceExhausted)) << "round " << round;
+    // Voted (the vote of a round before this replica's own is counted locally, not sent).
+    if (r->safety_data().last_vote && r->safety_data().last_vote->data.block_id == b.id()) ++votes;
+    EXPECT_LE(r->tree().size(), 4u);
+    (void)r->on_timeout_cert(c_.key(1), c_.tc(round, c_.gqc()));
+  }
+  EXPECT_EQ(votes, 9u);  // every round it did not lead
+}
+
+TEST(BlockTreeEvictTest, Evict_LowestRoundLeafFirstNeverTheKeptPathOrRoot) {
+  TestChain c;
+  BlockTree tree(c.genesis(), 8);
+  Block b1 = c.block(c.genesis(), 1, c.gqc());
+  Block b2 = c.block(b1, 2, c.qc(b1));
+  Block side = c.block(c.genesis(), 3, c.gqc(), 4000);
+  Block side_child = c.block(side, 4, c.qc(side));
+  for (const Block* b : {&b1, &b2, &side, &side_child})
+    ASSERT_TRUE(tree.insert(*b, b->id()).is_ok());
+  // Keep b2's path: the side branch goes, leaf first, then its parent.
+  auto evicted = tree.evict({b2.id()}, 1);
+  ASSERT_EQ(evicted.size(), 1u);
+  EXPECT_EQ(evicted[0], side_child.id());
+  evicted = tree.evict({b2.id()}, 5);
+  ASSERT_EQ(evicted.size(), 1u);
+  EXPECT_EQ(evicted[0], side.id());
+  EXPECT_TRUE(tree.evict({b2.id()}, 5).empty());
+  EXPECT_TRUE(tree.contains(b1.id()));
+  EXPECT_TRUE(tree.contains(b2.id()));
+}
+
+// Point 4: unservable fetches (blocks abandoned by a TC, named by a Byzantine timeout's QC) used
+// to hold their slots forever. They are given up after fetch_attempts_max validators, and a
+// block that waited for a slot is then asked for.
+TEST_F(ReplicaByzantineTest, Fetch_GivesUpUnservableBlocksAndFreesTheSlot) {
+  ReplicaConfig config = c_.config();
+  config.fetches_inflight_max = 1;
+  config.fetch_attempts_max = 2;
+  config.fetch_retry_ticks = 1;
+  config.pacemaker.round_timeout_ticks = 1000;
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+               .value();
+  // An abandoned block of round 6 that nobody will serve, named by a valid TC of round 7.
+  Block abandoned = c_.block(c_.genesis(), 6, c_.gqc(), 6000);
+  Actions first = r->on_timeout_cert(c_.key(3), c_.tc(7, c_.qc(abandoned)));
+  ASSERT_EQ(sent<BlockRequest>(first).size(), 1u);
+  EXPECT_EQ(r->current_round(), 8u);
+  // Round 9's proposal builds on b_p (round 5, unknown) with a TC of round 8 (hqc 6 <= 5? no:
+  // the TC's high QC is genesis). Its parent must wait: the only slot is taken.
+  Block bp = c_.block(c_.genesis(), 5, c_.gqc(), 5000);
+  QuorumCert qcp = c_.qc(bp);
+  (void)r->on_timeout_cert(c_.key(3), c_.tc(8, c_.gqc()));
+  Block b9 = c_.block(bp, 9, qcp);
+  Actions waiting = propose(*r, b9, c_.tc(8, c_.gqc()));
+  EXPECT_TRUE(sent<BlockRequest>(waiting).empty());
+  bool asked_parent = false;
+  bool gave_up = false;
+  for (int tick = 0; tick < 10 && !asked_parent; ++tick) {
+    Actions a = r->on_tick();
+    gave_up = gave_up || rejected(a, RejectReason::kResourceExhausted);
+    for (const auto& req : sent<BlockRequest>(a))
+      asked_parent |= req.block_id == bp.id();
+  }
+  EXPECT_TRUE(gave_up);
+  EXPECT_TRUE(asked_parent);
+}
+
+// Point 4: a full fetch table gives way to a block of a higher round.
+TEST_F(ReplicaByzantineTest, Fetch_HigherRoundTakesTheSlotOfALowerOne) {
+  ReplicaConfig config = c_.config();
+  config.fetches_inflight_max = 1;
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+               .value();
+  Block low = c_.block(c_.genesis(), 3, c_.gqc(), 3000);
+  Block high = c_.block(c_.genesis(), 6, c_.gqc(), 6000);
+  ASSERT_EQ(sent<BlockRequest>(r->on_timeout_cert(c_.key(3), c_.tc(4, c_.qc(low)))).size(), 1u);
+  auto second = sent<BlockRequest>(r->on_timeout_cert(c_.key(3), c_.tc(7, c_.qc(high))));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].block_id, high.id());
+}
+
+// Point 7: a stale timeout is refused before any signature is checked (it used to verify its
+// high QC first, so a flood of stale timeouts cost a quorum of verifications each).
+TEST_F(ReplicaByzantineTest, Timeout_StaleRefusedBeforeAnyVerification) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(5, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 6u);
+  Timeout t = c_.timeout(1, 2, c_.gqc());
+  t.signature.bytes[0] ^= 1;
+  Actions a = r->on_timeout(c_.key(1), {t, {}});
+  EXPECT_TRUE(rejected(a, RejectReason::kStaleRound));
+  EXPECT_FALSE(rejected(a, RejectReason::kBadSignature));
+}
+
+// Point 7: a QC already verified for the same block and round stands in for the one a timeout
+// carries (its signature covers only the round), so QCs from other signer subsets cost nothing.
+TEST_F(ReplicaByzantineTest, Timeout_KnownQcStandsInForAnotherSignerSubset) {
+  auto r = c_.replica(0, store_);
+  (void)propose(*r, b1_);
+  (void)propose(*r, b2_);  // verifies qc1 (validators 0, 1, 2)
+  ASSERT_EQ(r->current_round(), 2u);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, qc1_));
+  ASSERT_EQ(r->current_round(), 3u);
+  Timeout t = c_.timeout(1, 3, qc1_);
+  t.high_qc = c_.qc(b1_, {1, 2, 3});                // another subset, same vote data
+  t.high_qc.signatures[0].signature.bytes[5] ^= 1;  // and not even valid
+  Actions a = r->on_timeout(c_.key(1), {t, {}});
+  EXPECT_TRUE(a.rejections.empty()) << a.rejections.at(0).message;
+}
+
+// Point 8: a duplicate timeout still delivers a newer high TC.
+TEST_F(ReplicaByzantineTest, Timeout_DuplicateStillAppliesItsNewerHighTc) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  Timeout t = c_.timeout(1, 3, c_.gqc());
+  (void)r->on_timeout(c_.key(1), {t, {}});
+  (void)r->on_timeout(c_.key(1), {t, c_.tc(4, c_.gqc())});
+  EXPECT_EQ(r->current_round(), 5u);
+}
+
+// Point 8: the proposal signature binds its TC. A copy relayed with another valid TC (one whose
+// high QC is above the block's QC, so the vote rule refuses it) used to be taken first and then
+// shadow the leader's own copy, deduplicated by block id: no vote.
+TEST_F(ReplicaByzantineTest, Proposal_RelayedCopyWithAnotherTcCannotBlockTheVote) {
+  auto r = c_.replica(0, store_);
+  (void)propose(*r, b1_);
+  (void)propose(*r, b2_);
+  Block b5 = c_.block(b1_, 5, qc1_);  // leader of round 5: validator 1
+  Proposal real = c_.proposal(b5, c_.tc(4, qc1_));
+  Proposal relayed = real;
+  relayed.tc = c_.tc(4, qc2_);
+  Actions a = r->on_proposal(c_.key(3), relayed);
+  EXPECT_TRUE(rejected(a, RejectReason::kBadSignature));
+  Actions b = r->on_proposal(c_.key(1), real);
+  auto votes = sent<Vote>(b);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, b5.id());
+}
+
+// Point 8: safety data saved with a vote, then a crash before the host persisted the high QC.
+// The restarted replica must still be able to time out (its high QC must not be below
+// one_chain_round).
+TEST_F(ReplicaByzantineTest, Restart_AfterCrashBetweenSavesCanStillTimeOut) {
+  {
+    auto r = c_.replica(0, store_);
+    (void)propose(*r, b1_);
+    ASSERT_EQ(sent<Vote>(propose(*r, b2_)).size(), 1u);  // one_chain_round = 1
+    ASSERT_EQ(r->safety_data().one_chain_round, 1u);
+  }
+  // Nothing the host persists survived: the tree store is empty, the high QC is genesis'.
+  auto r = c_.replica(0, store_, Replica::genesis_recovery(c_.config()));
+  (void)r->start();
+  std::vector<TimeoutMessage> timeouts;
+  for (int tick = 0; tick < 40 && timeouts.empty(); ++tick) {
+    Actions a = r->on_tick();
+    EXPECT_FALSE(rejected(a, RejectReason::kSafetyRefused)) << a.rejections.at(0).message;
+    timeouts = sent<TimeoutMessage>(a);
+  }
+  ASSERT_EQ(timeouts.size(), 1u);
+  EXPECT_EQ(timeouts[0].timeout.round, 2u);
+  EXPECT_EQ(timeouts[0].timeout.high_qc, qc1_);
+}
+
+}  // namespace
+}  // namespace ledger::consensus
