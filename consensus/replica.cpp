@@ -96,8 +96,7 @@ RecoveryData Replica::genesis_recovery(const ReplicaConfig& config) {
 
 StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,
-                                                   std::unique_ptr<LeaderElection> leaders,
-                                                   PayloadValidator* validator) {
+                                                   std::unique_ptr<LeaderElection> leaders) {
   LEDGER_RETURN_IF_ERROR(config.validate().with_context("replica config"));
   if (!config.validators.contains(signer.public_key())) {
     return Status::invalid_argument("signer " + signer.public_key().hex() +
@@ -123,16 +122,15 @@ StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer 
   LEDGER_ASSIGN_OR_RETURN(SafetyRules safety, SafetyRules::create(std::move(signer), safety_store,
                                                                   std::move(verifier)));
   if (!leaders) leaders = std::make_unique<RoundRobinLeaders>(config.validators);
-  return std::unique_ptr<Replica>(new Replica(std::move(config), std::move(safety),
-                                              std::move(recovery), std::move(leaders), validator));
+  return std::unique_ptr<Replica>(
+      new Replica(std::move(config), std::move(safety), std::move(recovery), std::move(leaders)));
 }
 
 Replica::Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery,
-                 std::unique_ptr<LeaderElection> leaders, PayloadValidator* validator)
+                 std::unique_ptr<LeaderElection> leaders)
     : config_(std::move(config)),
       safety_(std::move(safety)),
       leaders_(std::move(leaders)),
-      validator_(validator),
       tree_(std::move(recovery.committed_root), config_.pending_blocks_max),
       timer_(config_.pacemaker),
       pending_(config_.validators, config_.vote_rounds_max),
@@ -293,15 +291,35 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
     request_block(out, h.parent_id, h.parent_qc.round(), from);
     return;
   }
-  if (validator_ != nullptr && h.proposer != public_key()) {
-    if (Status s = validator_->validate(p.block, id); !s.is_ok()) {
-      reject(out, RejectReason::kInvalidPayload, from,
-             "proposal " + id.hex() + " of round " + str(h.round) + ": " + s.message());
-      return;
-    }
+  if (config_.payload_checks && h.proposer != public_key()) {
+    checking_proposal_ = std::make_pair(from, p);
+    out.payload_check = PayloadCheck{p.block, id};
+    return;
   }
+  accept_proposal(out, from, p, id);
+}
+
+void Replica::accept_proposal(Actions& out, const PublicKey& from, const Proposal& p,
+                              const Hash& id) {
   if (!insert_block(out, p.block, id, from)) return;
   vote_on(out, p.block, id, p.tc);
+}
+
+Actions Replica::on_payload_checked(const Hash& id, const Status& verdict) {
+  Actions out;
+  if (!checking_proposal_ || checking_proposal_->second.block.id() != id) return out;
+  auto [from, proposal] = std::move(*checking_proposal_);
+  checking_proposal_.reset();
+  const std::uint64_t round = proposal.block.header.round;
+  if (!verdict.is_ok()) {
+    reject(out, RejectReason::kInvalidPayload, from,
+           "proposal " + id.hex() + " of round " + str(round) + ": " + verdict.message());
+    return out;
+  }
+  if (round != current_round_) return out;  // the round moved on while the host checked
+  if (!tree_.contains(proposal.block.header.parent_id)) return out;  // evicted meanwhile
+  accept_proposal(out, from, proposal, id);
+  return out;
 }
 
 bool Replica::vote_on(Actions& out, const Block& block, const Hash& id,

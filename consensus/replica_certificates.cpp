@@ -60,6 +60,9 @@ void Replica::advance_round(Actions& out) {
   if (waiting_proposal_ && waiting_proposal_->second.block.header.round < current_round_) {
     waiting_proposal_.reset();
   }
+  if (checking_proposal_ && checking_proposal_->second.block.header.round < current_round_) {
+    checking_proposal_.reset();
+  }
   maybe_request_payload(out);
   LEDGER_ASSERT(current_round_ > high_qc_.round());
   LEDGER_ASSERT(!high_tc_ || current_round_ > high_tc_->round);

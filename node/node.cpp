@@ -153,7 +153,7 @@ Status Node::Impl::restore_replica() {
   payload_waits_for_work = false;
   LEDGER_ASSIGN_OR_RETURN(
       replica, consensus::Replica::create(replica_config, std::move(signer), store->safety_store(),
-                                          std::move(recovery), {}, this));
+                                          std::move(recovery)));
   spdlog::info("consensus restored at height {} round {}: {} uncommitted blocks, {} stale dropped",
                tip->height, replica->current_round(), recovered_blocks, stale.forget.size());
   return Status::ok();
@@ -302,6 +302,10 @@ void Node::Impl::handle(consensus::Actions actions) {
   if (actions.payload_request) {
     pending_payload = actions.payload_request;
     schedule_payload();
+  }
+  if (actions.payload_check) {
+    const consensus::PayloadCheck& check = *actions.payload_check;
+    handle(replica->on_payload_checked(check.id, validate(check.block, check.id)));
   }
 }
 

@@ -58,7 +58,7 @@ struct SyncRequestState {
   std::chrono::steady_clock::time_point deadline;
 };
 
-struct Node::Impl : consensus::PayloadValidator, p2p::Transport::Handler {
+struct Node::Impl : p2p::Transport::Handler {
   Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store);
 
   bool is_validator() const { return validator_node; }
@@ -70,8 +70,9 @@ struct Node::Impl : consensus::PayloadValidator, p2p::Transport::Handler {
   // committed tip past it).
   Status restore_replica();
 
-  // consensus::PayloadValidator: a proposal's transactions and state root (loop thread).
-  Status validate(const Block& block, const Hash& id) override;
+  // The replica's payload_check: a proposal's transactions, state root and timestamp (loop
+  // thread).
+  Status validate(const Block& block, const Hash& id);
 
   // ---- network.cpp: the p2p side of the event loop thread ----
   Status start_network();

@@ -197,6 +197,7 @@ consensus::ReplicaConfig Simulation::replica_config() const {
   c.pacemaker.multiplier_percent = 150;
   c.pacemaker.backoff_max = 4;
   c.fetch_retry_ticks = 10;
+  c.payload_checks = false;  // payloads are empty stand-ins here
   return c;
 }
 

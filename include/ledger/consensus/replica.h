@@ -12,8 +12,10 @@
 //      delete Actions::blocks_to_forget from its store of uncommitted blocks.
 //   2. Send Actions::messages (to one validator, or to every other validator), only after 1.
 //   3. Apply Actions::commits in order (execute, then store with the commit certificate).
-//   Informational, no ordering: payload_request (answer with on_payload), rejections
-//   (log and count), evidence (keep; both signed messages of an equivocation).
+//   Requests, answered with a new input once 1-3 are done: payload_request (answer with
+//   on_payload), payload_check (answer with on_payload_checked).
+//   Informational, no ordering: rejections (log and count), evidence (keep; both signed
+//   messages of an equivocation).
 // If the host crashes anywhere in this sequence, restarting from what it had persisted is safe
 // (create() with RecoveryData), because nothing signed left the node before step 1.
 //
@@ -22,11 +24,13 @@
 //     used only to pick whom to ask for missing blocks, never for authenticity: every
 //     proposal, vote, timeout and certificate carries signatures that the replica verifies.
 //   - The payload that consensus cannot judge (every transaction's signature and format, and
-//     that state_root is the state after executing the parent) is checked by the host's
-//     PayloadValidator, which the replica calls for a proposal of another leader once its
-//     parent is in the tree and before inserting the block or voting. Without a validator every
-//     payload is accepted (tests, simulation). The replica checks structure, signatures,
-//     certificates, the transactions root, the leader, the rounds, and timestamp > parent's.
+//     that state_root is the state after executing the parent, the timestamp against the host's
+//     clock) is checked by the host: for a proposal of another leader whose parent is in the
+//     tree, the replica emits Actions::payload_check and waits, without inserting the block or
+//     voting, until the host answers on_payload_checked(id, verdict). The replica itself checks
+//     structure, signatures, certificates, the transactions root, the leader, the rounds, and
+//     timestamp > parent's. With ReplicaConfig::payload_checks false no check is asked for and
+//     every payload is accepted (consensus unit tests, the bare-replica simulator).
 //   - on_payload answers a PayloadRequest with the transactions, the state root after the
 //     parent and a timestamp (ms) greater than the parent's; the replica ignores a payload for
 //     a round it is no longer leading.
@@ -69,6 +73,7 @@ struct ReplicaConfig {
   std::size_t fetches_inflight_max = 8;   // outstanding block requests
   std::uint64_t fetch_retry_ticks = 20;   // re-ask another validator after this many ticks
   std::uint32_t fetch_attempts_max = 8;   // validators asked for one block before giving up
+  bool payload_checks = true;             // ask the host to check other leaders' payloads
 
   // Names the first bad field.
   Status validate() const;
@@ -100,7 +105,7 @@ enum class RejectReason : std::uint8_t {
   kConflictsWithCommit,  // extends a block that conflicts with the committed chain
   kSafetyRefused,        // not Byzantine: SafetyRules refused to sign (e.g. already timed out)
   kBadPayload,           // on_payload: wrong round/leader, timestamp not after the parent
-  kInvalidPayload,       // a proposal whose payload the host's PayloadValidator refused
+  kInvalidPayload,       // a proposal whose payload the host's check refused
 };
 
 const char* reject_reason_name(RejectReason reason);
@@ -144,13 +149,11 @@ struct PayloadRequest {
   std::uint64_t parent_timestamp_ms = 0;  // the payload's timestamp must be greater
 };
 
-// The host's check of a proposed block's payload (see THE HOST'S CONTRACT). Called on the
-// replica's thread with a block whose parent is in the tree (committed or not).
-class PayloadValidator {
- public:
-  virtual ~PayloadValidator() = default;
-  // OK to accept the block; otherwise an error whose message says what is wrong.
-  virtual Status validate(const Block& block, const Hash& id) = 0;
+// A proposed block whose payload the host must check (see THE HOST'S CONTRACT). Its parent is in
+// the tree (committed or not): the host can execute the uncommitted ancestors it needs.
+struct PayloadCheck {
+  Block block;
+  Hash id;  // block.id()
 };
 
 struct Payload {
@@ -178,6 +181,7 @@ struct Actions {
   std::vector<CommittedBlock> commits;
   // Informational.
   std::optional<PayloadRequest> payload_request;
+  std::optional<PayloadCheck> payload_check;
   std::vector<Rejection> rejections;
   std::vector<Evidence> evidence;
 };
@@ -187,12 +191,10 @@ class Replica {
   // Restores from `recovery` (use genesis_recovery() for a fresh node) and the safety data in
   // `safety_store`. Errors: invalid config, a signer that is not a validator, a safety store
   // that fails to load, a recovery whose root or high QC does not check out. `safety_store`
-  // must outlive the replica. `leaders` defaults to round-robin. `validator` (optional) must
-  // outlive the replica.
+  // must outlive the replica. `leaders` defaults to round-robin.
   static StatusOr<std::unique_ptr<Replica>> create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,
-                                                   std::unique_ptr<LeaderElection> leaders = {},
-                                                   PayloadValidator* validator = nullptr);
+                                                   std::unique_ptr<LeaderElection> leaders = {});
   static RecoveryData genesis_recovery(const ReplicaConfig& config);
 
   Replica(const Replica&) = delete;
@@ -209,6 +211,9 @@ class Replica {
   Actions on_block_request(const PublicKey& from, const BlockRequest& request);
   Actions on_block_response(const PublicKey& from, const BlockResponse& response);
   Actions on_payload(const Payload& payload);
+  // The host's verdict on Actions::payload_check `id`: OK to vote, otherwise the reason the
+  // payload is refused. A verdict for a block no longer awaited (another round) is ignored.
+  Actions on_payload_checked(const Hash& id, const Status& verdict);
   Actions on_tick();
   // Dispatches to the on_* above.
   Actions on_message(const PublicKey& from, const Message& message);
@@ -240,7 +245,7 @@ class Replica {
   };
 
   Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery,
-          std::unique_ptr<LeaderElection> leaders, PayloadValidator* validator);
+          std::unique_ptr<LeaderElection> leaders);
 
   // Rejections and evidence.
   void reject(Actions& out, RejectReason reason, const PublicKey& from, std::string message);
@@ -261,6 +266,7 @@ class Replica {
   // Proposals and votes (replica.cpp).
   bool check_proposal(Actions& out, const PublicKey& from, const Proposal& p, const Hash& id);
   void process_proposal(Actions& out, const PublicKey& from, const Proposal& p, const Hash& id);
+  void accept_proposal(Actions& out, const PublicKey& from, const Proposal& p, const Hash& id);
   bool vote_on(Actions& out, const Block& block, const Hash& id,
                const std::optional<TimeoutCert>& tc);
   void handle_vote(Actions& out, const PublicKey& from, const Vote& vote);
@@ -279,7 +285,6 @@ class Replica {
   ReplicaConfig config_;
   SafetyRules safety_;  // alone holds the Signer
   std::unique_ptr<LeaderElection> leaders_;
-  PayloadValidator* validator_;  // may be null
   BlockTree tree_;
   RoundTimer timer_;
   PendingVotes pending_;  // votes for rounds this replica aggregates, and timeouts
@@ -296,6 +301,8 @@ class Replica {
   std::map<std::uint64_t, FirstProposal> proposals_seen_;
   // A proposal of the current round waiting for its parent; at most one.
   std::optional<std::pair<PublicKey, Proposal>> waiting_proposal_;
+  // A proposal of the current round whose payload the host is checking; at most one.
+  std::optional<std::pair<PublicKey, Proposal>> checking_proposal_;
   // Outstanding block requests by requested id; at most fetches_inflight_max. An entry leaves
   // when the block arrives, its round is committed past, or fetch_attempts_max validators failed.
   std::map<Hash, Fetch> fetches_;

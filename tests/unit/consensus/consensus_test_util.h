@@ -76,6 +76,7 @@ class TestChain {
     c.validators = validators_;
     c.genesis = genesis_;
     c.pacemaker.round_timeout_ticks = 10;
+    c.payload_checks = false;  // tests that want the host's check turn it on
     return c;
   }
   CertificateVerifier verifier() const {
@@ -161,10 +162,11 @@ class TestChain {
   // A fresh replica for validator `i` with its own store.
   std::unique_ptr<Replica> replica(std::size_t i, SafetyStore& store,
                                    std::optional<RecoveryData> recovery = {},
-                                   PayloadValidator* validator = nullptr) const {
-    auto r =
-        Replica::create(config(), Signer::create(test_key(i)).value(), store,
-                        recovery ? *recovery : Replica::genesis_recovery(config()), {}, validator);
+                                   bool payload_checks = false) const {
+    ReplicaConfig c = config();
+    c.payload_checks = payload_checks;
+    auto r = Replica::create(c, Signer::create(test_key(i)).value(), store,
+                             recovery ? *recovery : Replica::genesis_recovery(c));
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return std::move(r).value();
   }

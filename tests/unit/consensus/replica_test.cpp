@@ -41,29 +41,25 @@ TEST_F(ReplicaTest, Proposal_VoteGoesToNextRoundLeader) {
   EXPECT_EQ(r->safety_data().last_voted_round, 1u);
 }
 
-// Accepts or refuses every payload; records the block ids it was asked about.
-class CountingValidator final : public PayloadValidator {
- public:
-  explicit CountingValidator(bool accept) : accept_(accept) {}
-  Status validate(const Block& block, const Hash& id) override {
-    asked.push_back(id);
-    EXPECT_EQ(block.id(), id);
-    if (accept_) return Status::ok();
-    return Status::invalid_argument("state root is not the state after the parent");
-  }
-  std::vector<Hash> asked;
-
- private:
-  bool accept_;
-};
-
-TEST_F(ReplicaTest, Proposal_PayloadValidatorRefusalMeansNoVoteAndNoBlock) {
-  CountingValidator validator(false);
-  auto r = c_.replica(0, store_, {}, &validator);
+// The payload check is data: the replica asks, the host answers with a new input.
+TEST_F(ReplicaTest, Proposal_PayloadCheckIsAskedBeforeInsertingOrVoting) {
+  auto r = c_.replica(0, store_, {}, /*payload_checks=*/true);
   (void)r->start();
   Actions a = propose(*r, b1_);
-  ASSERT_EQ(validator.asked.size(), 1u);
-  EXPECT_EQ(validator.asked[0], b1_.id());
+  ASSERT_TRUE(a.payload_check.has_value());
+  EXPECT_EQ(a.payload_check->id, b1_.id());
+  EXPECT_EQ(a.payload_check->block, b1_);
+  EXPECT_TRUE(sent<Vote>(a).empty());
+  EXPECT_TRUE(a.blocks_to_persist.empty());
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
+}
+
+TEST_F(ReplicaTest, Proposal_PayloadCheckRefusalMeansNoVoteAndNoBlock) {
+  auto r = c_.replica(0, store_, {}, true);
+  (void)r->start();
+  (void)propose(*r, b1_);
+  Actions a =
+      r->on_payload_checked(b1_.id(), Status::invalid_argument("state root is not the state"));
   EXPECT_TRUE(rejected(a, RejectReason::kInvalidPayload));
   EXPECT_TRUE(sent<Vote>(a).empty());
   EXPECT_TRUE(a.blocks_to_persist.empty());
@@ -71,14 +67,26 @@ TEST_F(ReplicaTest, Proposal_PayloadValidatorRefusalMeansNoVoteAndNoBlock) {
   EXPECT_EQ(r->safety_data().last_voted_round, 0u);
 }
 
-TEST_F(ReplicaTest, Proposal_PayloadValidatorAcceptanceVotes) {
-  CountingValidator validator(true);
-  auto r = c_.replica(0, store_, {}, &validator);
+TEST_F(ReplicaTest, Proposal_PayloadCheckAcceptanceVotes) {
+  auto r = c_.replica(0, store_, {}, true);
   (void)r->start();
-  Actions a = propose(*r, b1_);
-  EXPECT_EQ(validator.asked.size(), 1u);
+  (void)propose(*r, b1_);
+  Actions a = r->on_payload_checked(b1_.id(), Status::ok());
   EXPECT_EQ(sent<Vote>(a).size(), 1u);
   EXPECT_TRUE(r->tree().contains(b1_.id()));
+  // A second verdict for the same block is ignored: nothing is awaited any more.
+  Actions again = r->on_payload_checked(b1_.id(), Status::ok());
+  EXPECT_TRUE(again.messages.empty());
+}
+
+TEST_F(ReplicaTest, Proposal_PayloadVerdictAfterTheRoundMovedOnIsIgnored) {
+  auto r = c_.replica(0, store_, {}, true);
+  (void)r->start();
+  (void)propose(*r, b1_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(1, c_.gqc()));
+  Actions a = r->on_payload_checked(b1_.id(), Status::ok());
+  EXPECT_TRUE(sent<Vote>(a).empty());
+  EXPECT_FALSE(r->tree().contains(b1_.id()));
 }
 
 TEST_F(ReplicaTest, Proposal_RejectsWrongLeader) {
