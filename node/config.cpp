@@ -245,6 +245,10 @@ void visit_keys(Config& c, Visitor& v) {
             "Committed blocks asked for in one block-sync request.");
   v.integer("status_interval_ms", c.p2p.status_interval_ms, Range{10, 600'000},
             "How often this node tells its peers its committed height.");
+  v.integer("block_requests_per_second", c.p2p.block_requests_per_second, Range{1, 100'000},
+            "Consensus block requests answered per peer and second; more are dropped.");
+  v.integer("block_requests_burst", c.p2p.block_requests_burst, Range{1, 100'000},
+            "Consensus block requests a peer may make at once before its rate applies.");
 }
 
 std::string range_text(Range range) {

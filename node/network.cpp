@@ -106,6 +106,7 @@ void Node::Impl::on_connected(const PublicKey& peer) {
 
 void Node::Impl::on_disconnected(const PublicKey& peer) {
   peers.erase(peer);
+  block_service.forget_peer(peer);
   publish_network();
   spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers.size());
   if (sync && sync->peer == peer) {
@@ -176,39 +177,19 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
   snapshot.current_round = replica->current_round();
 }
 
-// The replica answers from its tree of uncommitted blocks; the chain store extends the answer
-// back through committed blocks (a node that lagged may need them to connect a proposal).
+// The block service answers from the replica's tree, then the chain store, within the peer's
+// request rate.
 void Node::Impl::answer_block_request(const PublicKey& peer,
                                       const consensus::BlockRequest& request) {
-  const std::size_t count = std::min<std::size_t>(request.count, replica_config.fetch_blocks_max);
-  consensus::BlockResponse response;
-  if (replica) {
-    consensus::Actions actions = replica->on_block_request(peer, request);
-    for (auto& outgoing : actions.messages) {
-      if (auto* r = std::get_if<consensus::BlockResponse>(&outgoing.message)) {
-        response = std::move(*r);
-      }
-    }
-  }
-  std::optional<std::uint64_t> height;
-  if (response.blocks.empty()) {
-    if (auto h = store->height_of(request.block_id); h.is_ok()) height = h.value();
-  } else if (response.blocks.size() < count) {
-    if (auto h = store->height_of(response.blocks.back().header.parent_id); h.is_ok()) {
-      height = h.value();
-    }
-  }
-  std::uint64_t bytes = 0;
-  while (height && *height > 0 && response.blocks.size() < count) {
-    auto block = store->block_at(*height);
-    if (!block.is_ok()) break;
-    bytes += encode_block(block.value()).size();
-    if (bytes + kEnvelopeSlack > options.config.p2p.frame_bytes_max) break;
-    response.blocks.push_back(std::move(block).value());
-    --*height;
+  auto response =
+      block_service.answer(peer, request, replica ? &replica->tree() : nullptr, steady_ms());
+  if (!response) {
+    spdlog::debug("p2p: block request from {} dropped: above p2p.block_requests_per_second",
+                  peer_name(peer));
+    return;
   }
   std::vector<consensus::OutgoingMessage> out;
-  out.push_back(consensus::OutgoingMessage{peer, std::move(response)});
+  out.push_back(consensus::OutgoingMessage{peer, std::move(*response)});
   send_messages(std::move(out));
 }
 

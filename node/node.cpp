@@ -23,19 +23,6 @@ std::string short_id(const Hash& id) {
   return to_hex(id.bytes).substr(0, 12);
 }
 
-// The genesis block as the chain store keeps it: no transactions, the allocation as state.
-storage::BlockCommit genesis_commit(const Genesis& genesis) {
-  storage::BlockCommit commit;
-  commit.block = genesis.genesis_block();
-  commit.commit_cert = genesis_qc(commit.block);
-  commit.accumulator = genesis.genesis_state();
-  commit.results.state_root = commit.accumulator.digest();
-  for (const auto& account : genesis.accounts) {
-    commit.changed_accounts[account.address] = Account{account.balance, 0};
-  }
-  return commit;
-}
-
 // Opens the store and makes sure it holds this genesis (committing it into an empty store).
 StatusOr<std::unique_ptr<storage::RocksChainStore>> open_store(const NodeOptions& options) {
   const auto path = NodeConfig::resolve(options.home, options.config.data_dir);
@@ -64,6 +51,8 @@ StatusOr<std::unique_ptr<storage::RocksChainStore>> open_store(const NodeOptions
 constexpr std::uint64_t kFrameOverheadMax = 1024 * 1024;
 // A proposal whose timestamp is further ahead of this node's clock is refused.
 constexpr std::uint64_t kBlockTimeAheadMaxMs = 30'000;
+// Room for the envelope around a block response.
+constexpr std::uint64_t kEnvelopeSlack = 64 * 1024;
 
 }  // namespace
 
@@ -72,7 +61,27 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
       store(std::move(store_in)),
       signatures(options.config.signature_cache_max),
       mempool(options.genesis.chain_id, options.config.mempool, signatures),
-      speculative(*store, signatures.as_check(), options.config.consensus.pending_blocks_max + 2) {}
+      speculative(*store, signatures.as_check(), options.config.consensus.pending_blocks_max + 2),
+      checker({options.genesis.chain_id, kBlockTimeAheadMaxMs}, signatures, speculative),
+      proposer({options.genesis.consensus.block_limits(), options.genesis.validators.size(),
+                options.config.consensus.block_interval_ms,
+                options.config.consensus.empty_block_interval_ms},
+               mempool, speculative),
+      pipeline(*store, speculative, mempool),
+      block_service(
+          {consensus::ReplicaConfig{}.fetch_blocks_max,
+           options.config.p2p.frame_bytes_max > kEnvelopeSlack
+               ? options.config.p2p.frame_bytes_max - kEnvelopeSlack
+               : 0,
+           options.config.p2p.block_requests_per_second, options.config.p2p.block_requests_burst,
+           options.config.p2p.connections_max + options.genesis.validators.size()},
+          *store),
+      outbox([this](consensus::OutgoingMessage m) {
+        std::vector<consensus::OutgoingMessage> one;
+        one.push_back(std::move(m));
+        send_messages(std::move(one));
+      }),
+      driver(store->tree_store(), pipeline, checker, speculative, outbox) {}
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
@@ -126,25 +135,10 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
 // Recovery: the committed tip, the persisted tree and certificates, the safety data. The tip's
 // commit certificate is a verified QC too: after block sync it may be the highest one known.
 Status Node::Impl::restore_replica() {
-  const auto tip = store->tip();
-  LEDGER_ASSERT(tip.has_value());
-  consensus::RecoveryData recovery;
-  LEDGER_ASSIGN_OR_RETURN(recovery.committed_root, store->block_at(tip->height));
-  LEDGER_ASSIGN_OR_RETURN(auto tree, store->tree_store().load());
-  recovery.high_qc = tree.high_qc ? *tree.high_qc : genesis_qc(replica_config.genesis);
-  LEDGER_ASSIGN_OR_RETURN(const QuorumCert tip_cert, store->commit_cert_at(tip->height));
-  if (tip_cert.round() > recovery.high_qc.round()) recovery.high_qc = tip_cert;
-  recovery.high_tc = tree.high_tc;
-  // Blocks at or below the committed round can never be used again: drop them from the store.
-  consensus::TreeUpdate stale;
-  for (Block& block : tree.blocks) {
-    if (block.header.round <= recovery.committed_root.header.round) {
-      stale.forget.push_back(block.id());
-    } else {
-      recovery.blocks.push_back(std::move(block));
-    }
-  }
-  if (!stale.empty()) LEDGER_RETURN_IF_ERROR(store->tree_store().save(stale));
+  std::size_t stale = 0;
+  LEDGER_ASSIGN_OR_RETURN(
+      auto recovery, load_recovery(*store, store->tree_store(), replica_config.genesis, stale));
+  const std::uint64_t height = recovery.committed_root.header.height;
   const std::size_t recovered_blocks = recovery.blocks.size();
   LEDGER_ASSIGN_OR_RETURN(auto signer, Signer::create(options.node_key));
   replica.reset();
@@ -155,40 +149,7 @@ Status Node::Impl::restore_replica() {
       replica, consensus::Replica::create(replica_config, std::move(signer), store->safety_store(),
                                           std::move(recovery)));
   spdlog::info("consensus restored at height {} round {}: {} uncommitted blocks, {} stale dropped",
-               tip->height, replica->current_round(), recovered_blocks, stale.forget.size());
-  return Status::ok();
-}
-
-// A proposal of another leader: what consensus cannot check itself.
-Status Node::Impl::validate(const Block& block, const Hash& /*id*/) {
-  const std::uint64_t now_ms = wall_clock_ms();
-  if (block.header.timestamp_ms > now_ms + kBlockTimeAheadMaxMs) {
-    return Status::invalid_argument("timestamp " + std::to_string(block.header.timestamp_ms) +
-                                    " is more than " + std::to_string(kBlockTimeAheadMaxMs) +
-                                    " ms ahead of this node's clock (" + std::to_string(now_ms) +
-                                    ")");
-  }
-  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    const SignedTransfer& tx = block.transactions[i];
-    if (tx.transfer.chain_id != options.genesis.chain_id) {
-      return Status::invalid_argument("transaction " + std::to_string(i) + " is for chain " +
-                                      tx.transfer.chain_id);
-    }
-    if (!signatures.verify(tx)) {
-      return Status::invalid_argument("transaction " + std::to_string(i) +
-                                      " is not signed by its sender");
-    }
-  }
-  auto parent = speculative.execute(block.header.parent_id,
-                                    [this](const Hash& id) { return find_uncommitted(id); });
-  if (!parent.is_ok()) return parent.status().with_context("executing the parent");
-  LEDGER_ASSIGN_OR_RETURN(const auto accumulator,
-                          speculative.accumulator_after(block.header.parent_id));
-  if (accumulator.digest() != block.header.state_root) {
-    return Status::invalid_argument("state root " + short_id(block.header.state_root) +
-                                    " is not the state after the parent (" +
-                                    short_id(accumulator.digest()) + ")");
-  }
+               height, replica->current_round(), recovered_blocks, stale);
   return Status::ok();
 }
 
@@ -199,12 +160,7 @@ Status Node::run() {
   LEDGER_ASSERT(!n.run_called);
   n.run_called = true;
 
-  rpc::ServerOptions rpc_options = n.options.config.rpc;
-  rpc_options.version = n.options.version;
-  LEDGER_ASSIGN_OR_RETURN(n.rpc_server, rpc::RpcServer::start(rpc_options, *this, this));
-  LEDGER_RETURN_IF_ERROR(write_rpc_address(n.options.home, n.rpc_server->address()));
-  spdlog::info("gRPC listening on {}", n.rpc_server->address());
-
+  // Signals first: a client that sees the RPC address may send SIGTERM at once.
   if (n.options.handle_signals) {
     n.signals.add(SIGINT);
     n.signals.add(SIGTERM);
@@ -214,6 +170,12 @@ Status Node::run() {
       n.begin_shutdown();
     });
   }
+  rpc::ServerOptions rpc_options = n.options.config.rpc;
+  rpc_options.version = n.options.version;
+  LEDGER_ASSIGN_OR_RETURN(n.rpc_server, rpc::RpcServer::start(rpc_options, *this, this));
+  LEDGER_RETURN_IF_ERROR(write_rpc_address(n.options.home, n.rpc_server->address()));
+  spdlog::info("gRPC listening on {}", n.rpc_server->address());
+
   LEDGER_RETURN_IF_ERROR(n.start_network());
   boost::asio::post(n.io, [&n] {
     const Status started = n.start_consensus();
@@ -253,6 +215,12 @@ void Node::Impl::begin_shutdown() {
   io.stop();
 }
 
+std::uint64_t Node::Impl::steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
 void Node::Impl::fail(const Status& status) {
   LEDGER_ASSERT(!status.is_ok());
   if (fatal.is_ok()) fatal = status;
@@ -286,71 +254,35 @@ void Node::Impl::on_tick() {
   snapshot.current_round = replica->current_round();
 }
 
-// The replica's output contract: persist, then send, then commit; forget committed blocks from
-// the tree store only once they are in the chain store.
+// The replica's output contract, carried out by the driver; then what only the shell does:
+// publish the tip, tell peers, log, arm the proposal timer.
 void Node::Impl::handle(consensus::Actions actions) {
   if (stopping) return;
-  if (Status s = persist(actions); !s.is_ok()) return fail(s);
-  send_messages(std::move(actions.messages));
-  for (const auto& committed : actions.commits) {
-    if (Status s = commit(committed); !s.is_ok()) return fail(s);
+  DriverOutcome outcome;
+  const Status s = driver.handle(*replica, std::move(actions), wall_clock_ms(), outcome);
+  for (const auto& committed : outcome.committed) {
+    published(committed.block, committed.block.id());
   }
-  forget(actions.blocks_to_forget);
-  if (!actions.commits.empty()) broadcast_status();
+  if (!s.is_ok()) return fail(s);
+  if (!outcome.committed.empty()) broadcast_status();
   if (stopping) return;
-  log_rejections(actions);
-  if (actions.payload_request) {
-    pending_payload = actions.payload_request;
+  log_rejections(outcome);
+  if (outcome.payload_request) {
+    pending_payload = outcome.payload_request;
     schedule_payload();
   }
-  if (actions.payload_check) {
-    const consensus::PayloadCheck& check = *actions.payload_check;
-    handle(replica->on_payload_checked(check.id, validate(check.block, check.id)));
-  }
-}
-
-Status Node::Impl::persist(const consensus::Actions& actions) {
-  consensus::TreeUpdate update;
-  update.blocks = actions.blocks_to_persist;
-  update.high_qc = actions.high_qc_to_persist;
-  update.high_tc = actions.high_tc_to_persist;
-  if (update.empty()) return Status::ok();
-  return store->tree_store().save(update);
-}
-
-Status Node::Impl::commit(const consensus::CommittedBlock& committed) {
-  return commit_block(committed.block, committed.block.id(), committed.commit_cert);
 }
 
 Status Node::Impl::commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert) {
-  const auto tip = store->tip();
-  LEDGER_ASSERT(tip.has_value());
-  if (block.header.height <= tip->height) {
-    // Committed already (by block sync): the same block, or the chain has forked.
-    LEDGER_ASSIGN_OR_RETURN(const Block stored, store->block_at(block.header.height));
-    if (stored.id() == id) return Status::ok();
-    return Status::internal("safety violation: consensus committed block " + to_hex(id.bytes) +
-                            " at height " + std::to_string(block.header.height) +
-                            ", where the chain store holds " + to_hex(stored.id().bytes));
-  }
-  // The block's parent is the chain tip, so its execution is at hand (or cheap to redo).
-  LEDGER_ASSIGN_OR_RETURN(const auto* executed, speculative.execute_block_on_parent(block, id));
-  storage::BlockCommit batch;
-  batch.block = block;
-  batch.commit_cert = commit_cert;
-  batch.results = executed->output.results;
-  batch.changed_accounts = executed->output.changed;
-  batch.accumulator = executed->output.accumulator;
-  LEDGER_RETURN_IF_ERROR(store->commit(batch));
-  speculative.forget(id);
-  if (Status s = mempool.on_commit(block, *store); !s.is_ok()) {
-    return Status(s.code(), "mempool eviction after height " + std::to_string(block.header.height) +
-                                ": " + s.message());
-  }
+  LEDGER_RETURN_IF_ERROR(pipeline.commit(block, id, commit_cert));
+  published(block, id);
+  return Status::ok();
+}
+
+void Node::Impl::published(const Block& block, const Hash& id) {
   publish_tip(block, id);
   spdlog::info("committed height={} round={} txs={} id={} mempool={}", block.header.height,
                block.header.round, block.transactions.size(), short_id(id), mempool.size());
-  return Status::ok();
 }
 
 void Node::Impl::publish_tip(const Block& block, const Hash& id) {
@@ -364,17 +296,8 @@ void Node::Impl::publish_tip(const Block& block, const Hash& id) {
   tip_changed.notify_all();
 }
 
-void Node::Impl::forget(const std::vector<Hash>& ids) {
-  if (ids.empty()) return;
-  for (const Hash& id : ids)
-    speculative.forget(id);
-  consensus::TreeUpdate update;
-  update.forget = ids;
-  if (Status s = store->tree_store().save(update); !s.is_ok()) fail(s);
-}
-
-void Node::Impl::log_rejections(const consensus::Actions& actions) {
-  for (const auto& rejection : actions.rejections) {
+void Node::Impl::log_rejections(const DriverOutcome& outcome) {
+  for (const auto& rejection : outcome.rejections) {
     // A vote or timeout that arrives after its round was left is normal with several
     // validators (the quorum formed without it): not worth a warning.
     const bool routine = rejection.reason == consensus::RejectReason::kStaleRound;
@@ -383,7 +306,7 @@ void Node::Impl::log_rejections(const consensus::Actions& actions) {
                 to_hex(rejection.from.bytes).substr(0, 12),
                 consensus::reject_reason_name(rejection.reason), rejection.message);
   }
-  for (std::size_t i = 0; i < actions.evidence.size(); ++i) {
+  for (std::size_t i = 0; i < outcome.evidence; ++i) {
     spdlog::warn("equivocation evidence recorded ({} kept)", replica->evidence().size());
   }
 }
@@ -394,36 +317,19 @@ const Block* Node::Impl::find_uncommitted(const Hash& id) const {
 
 // ---- Proposing --------------------------------------------------------------------------
 
-// A leader proposes at once when there is something to commit: a transaction the block could
-// include, or transactions in uncommitted ancestors that only a child's certificate will commit
-// (2-chain). Otherwise it waits empty_block_interval_ms (transactions waiting behind a nonce gap
-// do not count: they cannot be included).
-bool Node::Impl::has_work(const consensus::PayloadRequest& request) const {
-  if (speculative.uncommitted_transactions_below(request.parent_id)) return true;
-  if (mempool.size() == 0) return false;
-  auto state = speculative.reader_after(request.parent_id);
-  if (!state.is_ok()) return false;
-  auto one = mempool.select(BlockLimits{1, replica_config.block_limits.bytes_max}, *state.value());
-  return one.is_ok() && !one.value().empty();
-}
-
 void Node::Impl::schedule_payload() {
   if (!pending_payload || stopping) return;
-  // The parent's state must be known before deciding: execute uncommitted ancestors now.
-  auto parent = speculative.execute(pending_payload->parent_id,
-                                    [this](const Hash& id) { return find_uncommitted(id); });
-  if (!parent.is_ok()) {
+  auto schedule =
+      proposer.schedule(*pending_payload, [this](const Hash& id) { return find_uncommitted(id); });
+  if (!schedule.is_ok()) {
     spdlog::error("cannot execute the parent of round {}: {}", pending_payload->round,
-                  parent.status().to_string());
+                  schedule.status().to_string());
     pending_payload.reset();
     return;
   }
-  const bool work = has_work(*pending_payload);
-  const std::uint64_t delay_ms = work ? options.config.consensus.block_interval_ms
-                                      : options.config.consensus.empty_block_interval_ms;
-  const std::uint64_t ready_ms = pending_payload->parent_timestamp_ms + delay_ms;
+  const std::uint64_t ready_ms = schedule.value().ready_at_ms;
   const std::uint64_t now_ms = wall_clock_ms();
-  payload_waits_for_work = !work;
+  payload_waits_for_work = !schedule.value().has_work;
   // Through the timer even when due now: the loop then serves ticks between blocks instead of
   // proposing recursively.
   payload_timer.expires_after(std::chrono::milliseconds(ready_ms > now_ms ? ready_ms - now_ms : 0));
@@ -440,28 +346,13 @@ void Node::Impl::propose_payload() {
   payload_waits_for_work = false;
   payload_timer.cancel();
   if (request.round != replica->current_round()) return;  // the round moved on
-  auto payload = build_payload(request);
+  auto payload = proposer.build(request, wall_clock_ms());
   if (!payload.is_ok()) {
     spdlog::error("cannot build the block of round {}: {}", request.round,
                   payload.status().to_string());
     return;
   }
   handle(replica->on_payload(payload.value()));
-}
-
-StatusOr<consensus::Payload> Node::Impl::build_payload(const consensus::PayloadRequest& request) {
-  LEDGER_ASSIGN_OR_RETURN(auto state, speculative.reader_after(request.parent_id));
-  LEDGER_ASSIGN_OR_RETURN(auto accumulator, speculative.accumulator_after(request.parent_id));
-  // Leave room for the header: its parent QC (and a TC) carry up to one signature per validator.
-  BlockLimits limits = replica_config.block_limits;
-  const std::uint64_t header_reserve = 4096 + 2 * 128 * replica_config.validators.size();
-  limits.bytes_max = limits.bytes_max > header_reserve ? limits.bytes_max - header_reserve : 0;
-  consensus::Payload payload;
-  payload.round = request.round;
-  LEDGER_ASSIGN_OR_RETURN(payload.transactions, mempool.select(limits, *state));
-  payload.state_root = accumulator.digest();
-  payload.timestamp_ms = std::max(wall_clock_ms(), request.parent_timestamp_ms + 1);
-  return payload;
 }
 
 }  // namespace ledger::node

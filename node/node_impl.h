@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,13 +17,18 @@
 
 #include "ledger/consensus/certificate_verifier.h"
 #include "ledger/consensus/replica.h"
+#include "ledger/node/block_service.h"
+#include "ledger/node/commit_pipeline.h"
+#include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
 #include "ledger/node/node.h"
 #include "ledger/node/p2p/transport.h"
+#include "ledger/node/payload_checker.h"
+#include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
+#include "ledger/node/speculative_state.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
-#include "speculative_state.h"
 
 namespace ledger::p2p::v1 {
 class SyncResponse;
@@ -58,6 +64,17 @@ struct SyncRequestState {
   std::chrono::steady_clock::time_point deadline;
 };
 
+// The driver's Outbox as a function (the node's send_messages).
+class FunctionOutbox final : public Outbox {
+ public:
+  explicit FunctionOutbox(std::function<void(consensus::OutgoingMessage)> send)
+      : send_(std::move(send)) {}
+  void send(consensus::OutgoingMessage message) override { send_(std::move(message)); }
+
+ private:
+  std::function<void(consensus::OutgoingMessage)> send_;
+};
+
 struct Node::Impl : p2p::Transport::Handler {
   Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store);
 
@@ -69,10 +86,6 @@ struct Node::Impl : p2p::Transport::Handler {
   // Builds the replica from what the stores hold (at open, and after block sync moved the
   // committed tip past it).
   Status restore_replica();
-
-  // The replica's payload_check: a proposal's transactions, state root and timestamp (loop
-  // thread).
-  Status validate(const Block& block, const Hash& id);
 
   // ---- network.cpp: the p2p side of the event loop thread ----
   Status start_network();
@@ -100,18 +113,16 @@ struct Node::Impl : p2p::Transport::Handler {
   void schedule_tick();
   void on_tick();
   void handle(consensus::Actions actions);
-  Status persist(const consensus::Actions& actions);
-  Status commit(const consensus::CommittedBlock& committed);
-  void forget(const std::vector<Hash>& ids);
-  void log_rejections(const consensus::Actions& actions);
+  void log_rejections(const DriverOutcome& outcome);
   void schedule_payload();
   void propose_payload();
-  bool has_work(const consensus::PayloadRequest& request) const;
-  StatusOr<consensus::Payload> build_payload(const consensus::PayloadRequest& request);
-  void fail(const Status& status);  // a fatal error: stop with it
+  void fail(const Status& status);   // a fatal error: stop with it
+  static std::uint64_t steady_ms();  // the loop's monotonic clock, for rate limits
   void begin_shutdown();
   const Block* find_uncommitted(const Hash& id) const;
+  // Block sync's commits: through the pipeline, then published.
   Status commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert);
+  void published(const Block& block, const Hash& id);  // publish_tip and the log line
   void publish_tip(const Block& block, const Hash& id);
 
   NodeOptions options;
@@ -121,6 +132,12 @@ struct Node::Impl : p2p::Transport::Handler {
   SignatureCache signatures;
   Mempool mempool;
   SpeculativeState speculative;
+  PayloadChecker checker;
+  Proposer proposer;
+  CommitPipeline pipeline;
+  BlockService block_service;
+  FunctionOutbox outbox;  // to send_messages (loop thread)
+  ConsensusDriver driver;
   std::unique_ptr<consensus::Replica> replica;  // created by Node::open
   consensus::ReplicaConfig replica_config;
   std::unique_ptr<rpc::RpcServer> rpc_server;

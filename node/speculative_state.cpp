@@ -1,4 +1,4 @@
-#include "speculative_state.h"
+#include "ledger/node/speculative_state.h"
 
 #include <utility>
 #include <vector>

@@ -44,14 +44,16 @@ struct P2pConfig {
   std::uint64_t send_queue_bytes_max =
       256ull * 1024 * 1024;          // 128 KiB..16 GiB per peer, >= frame_bytes_max + 64 KiB
   std::size_t connections_max = 64;  // 1..4096: authenticated and handshaking
-  std::uint64_t handshake_timeout_ms = 5000;  // 100..600000
-  std::uint64_t write_timeout_ms = 10000;     // 100..600000: a stuck peer is dropped
-  std::uint64_t dial_backoff_min_ms = 100;    // 10..600000
-  std::uint64_t dial_backoff_max_ms = 5000;   // 10..600000, >= dial_backoff_min_ms
-  std::uint64_t gossip_interval_ms = 20;      // 1..10000: admitted transactions sent in batches
-  std::size_t gossip_batch_max = 2000;        // 1..100000 transactions per batch
-  std::uint32_t sync_blocks_max = 64;         // 1..10000 committed blocks per sync request
-  std::uint64_t status_interval_ms = 1000;    // 10..600000: committed height told to peers
+  std::uint64_t handshake_timeout_ms = 5000;     // 100..600000
+  std::uint64_t write_timeout_ms = 10000;        // 100..600000: a stuck peer is dropped
+  std::uint64_t dial_backoff_min_ms = 100;       // 10..600000
+  std::uint64_t dial_backoff_max_ms = 5000;      // 10..600000, >= dial_backoff_min_ms
+  std::uint64_t gossip_interval_ms = 20;         // 1..10000: admitted transactions sent in batches
+  std::size_t gossip_batch_max = 2000;           // 1..100000 transactions per batch
+  std::uint32_t sync_blocks_max = 64;            // 1..10000 committed blocks per sync request
+  std::uint64_t status_interval_ms = 1000;       // 10..600000: committed height told to peers
+  std::uint32_t block_requests_per_second = 50;  // 1..100000 consensus block requests per peer
+  std::uint32_t block_requests_burst = 100;      // 1..100000 of them at once
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };

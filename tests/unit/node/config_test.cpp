@@ -103,6 +103,8 @@ NodeConfig unusual_config() {
   c.p2p.gossip_batch_max = 1;
   c.p2p.sync_blocks_max = 10'000;
   c.p2p.status_interval_ms = 10;
+  c.p2p.block_requests_per_second = 100'000;
+  c.p2p.block_requests_burst = 1;
   return c;
 }
 
@@ -142,6 +144,8 @@ const std::vector<IntegerKey>& integer_keys() {
       {"p2p", "gossip_batch_max", 1, 100000},
       {"p2p", "sync_blocks_max", 1, 10000},
       {"p2p", "status_interval_ms", 10, 600000},
+      {"p2p", "block_requests_per_second", 1, 100000},
+      {"p2p", "block_requests_burst", 1, 100000},
   };
   return keys;
 }
@@ -459,7 +463,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 36);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 14 p2p
+  EXPECT_EQ(keys, 38);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 16 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }

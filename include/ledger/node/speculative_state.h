@@ -1,4 +1,5 @@
-// Execution of blocks that are not committed yet (private to node/).
+// Execution of blocks that are not committed yet: the state a proposal is built on and checked
+// against (host component; docs/architecture.md).
 //
 // A block's header carries the state root AFTER ITS PARENT, so a leader building on a certified
 // but uncommitted parent, and a validator checking such a proposal, need the state after

@@ -1,0 +1,56 @@
+// Answers other validators' block requests (consensus fetches of missing ancestors) from the
+// replica's tree of uncommitted blocks and then from the chain store, within per-peer limits
+// (docs/architecture.md).
+// Inputs: the asking peer, its request, the replica's tree (nullptr on a full node), the time
+// now (ms, from the shell's clock). Output: the response to send, or nullopt when the peer is
+// over its request rate (the request is dropped; the shell logs it).
+//
+// Thread-compatible: the event loop (or the simulator) calls it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "ledger/consensus/block_tree.h"
+#include "ledger/consensus/messages.h"
+#include "ledger/storage/chain_store.h"
+
+namespace ledger::node {
+
+class BlockService {
+ public:
+  struct Options {
+    std::uint32_t fetch_blocks_max = 64;           // blocks in one response
+    std::uint64_t response_bytes_max = 64u << 20;  // encoded blocks in one response
+    std::uint32_t requests_per_second = 50;        // per peer, sustained
+    std::uint32_t requests_burst = 100;            // per peer, at once
+    std::size_t peers_max = 1024;                  // peers whose rate is tracked
+  };
+
+  // `store` must outlive the service.
+  BlockService(Options options, const storage::ChainStore& store);
+
+  std::optional<consensus::BlockResponse> answer(const PublicKey& peer,
+                                                 const consensus::BlockRequest& request,
+                                                 const consensus::BlockTree* tree,
+                                                 std::uint64_t now_ms);
+  // A disconnected peer's rate state can go.
+  void forget_peer(const PublicKey& peer) { buckets_.erase(peer); }
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  struct Bucket {
+    std::uint64_t milli_tokens = 0;  // <= requests_burst * 1000
+    std::uint64_t updated_ms = 0;
+  };
+  bool take_token(const PublicKey& peer, std::uint64_t now_ms);
+
+  Options options_;
+  const storage::ChainStore& store_;
+  std::map<PublicKey, Bucket> buckets_;  // at most peers_max entries
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace ledger::node
