@@ -18,15 +18,17 @@ const Block* BlockTree::find(const Hash& id) const {
   return it == nodes_.end() ? nullptr : &it->second.block;
 }
 
-Status BlockTree::insert(const Block& block, const Hash& id) {
+Status BlockTree::insert(const Block& block, const Hash& id, bool extends_certified) {
   LEDGER_ASSERT(block.id() == id);
   if (nodes_.contains(id)) return Status::already_exists("block " + id.hex() + " is in the tree");
   const BlockHeader& h = block.header;
+#ifndef LEDGER_TEST_SKIP_TX_ROOT_CHECK  // negative control only (tests/sim)
   if (transactions_root(block.transactions) != h.transactions_root) {
     return Status::invalid_argument("block " + id.hex() + ": its " +
                                     std::to_string(block.transactions.size()) +
                                     " transactions do not match the header's transactions root");
   }
+#endif
   auto parent_it = nodes_.find(h.parent_id);
   if (parent_it == nodes_.end()) {
     return Status::failed_precondition("parent " + h.parent_id.hex() + " is not in the tree");
@@ -53,12 +55,15 @@ Status BlockTree::insert(const Block& block, const Hash& id) {
                                        " is not after the parent's " +
                                        std::to_string(p.timestamp_ms));
   }
-  if (size() >= pending_blocks_max_) {
-    return Status::resource_exhausted("pending_blocks_max (" + std::to_string(pending_blocks_max_) +
-                                      ") uncommitted blocks reached");
+  const std::size_t cap = extends_certified ? 2 * pending_blocks_max_ : pending_blocks_max_;
+  if (size() >= cap) {
+    return Status::resource_exhausted(
+        "pending_blocks_max (" + std::to_string(pending_blocks_max_) +
+        ") uncommitted blocks reached" +
+        (extends_certified ? " twice over on the certified chain" : ""));
   }
   nodes_.emplace(id, Node{block, h.parent_id});
-  LEDGER_ASSERT(size() <= pending_blocks_max_);
+  LEDGER_ASSERT(size() <= 2 * pending_blocks_max_);
   return Status::ok();
 }
 

@@ -26,6 +26,14 @@ void Replica::apply_qc(Actions& out, const QuorumCert& qc, const PublicKey& from
     high_qc_ = qc;
     out.high_qc_to_persist = qc;
   }
+#ifdef LEDGER_TEST_BREAK_COMMIT_RULE
+  // Negative control only (tests/sim): a 1-chain rule, any QC commits the block it certifies.
+  // The simulator's agreement check must catch it.
+  if (qc.round() > tree_.committed_round() &&
+      (!pending_commit_ || qc.round() > pending_commit_->round())) {
+    pending_commit_ = qc;
+  }
+#endif
   // 2-chain: QC(B1) with B1.round == B0.round + 1 commits B0 (qc.parent_id) and its ancestors.
   if (qc.round() > 0 && qc.data.parent_round + 1 == qc.round() &&
       qc.data.parent_round > tree_.committed_round() &&
@@ -71,11 +79,17 @@ void Replica::advance_round(Actions& out) {
 void Replica::try_commit(Actions& out) {
   if (!pending_commit_) return;
   const QuorumCert qc = *pending_commit_;
-  if (qc.data.parent_round <= tree_.committed_round()) {
+#ifdef LEDGER_TEST_BREAK_COMMIT_RULE
+  const std::uint64_t target_round = qc.round();
+  const Hash& target = qc.block_id();
+#else
+  const std::uint64_t target_round = qc.data.parent_round;
+  const Hash& target = qc.data.parent_id;
+#endif
+  if (target_round <= tree_.committed_round()) {
     pending_commit_.reset();
     return;
   }
-  const Hash& target = qc.data.parent_id;
   if (!tree_.contains(target)) return;  // being fetched (apply_qc asked for its child)
   std::vector<const Block*> path = tree_.path_from_root(target);
   LEDGER_ASSERT(!path.empty());

@@ -3,6 +3,13 @@
 namespace ledger::storage {
 
 Status MemorySafetyStore::save(const consensus::SafetyData& data) {
+#ifdef LEDGER_TEST_DROP_SAFETY_SAVES
+  // Negative control only (tests/sim): a store that reports success and keeps nothing. The
+  // simulator's crash-restart signing check must catch it.
+  (void)data;
+  ++save_count_;
+  return Status::ok();
+#endif
   stored_ = consensus::encode_safety_data(data);
   ++save_count_;
   return Status::ok();

@@ -1,4 +1,4 @@
-// ledger_sim: replays one seed of the consensus simulator, or soaks many.
+// ledger_sim: replays one seed of the whole-node simulator, or soaks many.
 //
 //   ledger_sim --seed 1234 --validators 7 --byzantine 2 --faults net,partition,crash
 //   ledger_sim --seed 1 --seeds 100000 --validators 10 --byzantine 3      (a soak)
@@ -18,7 +18,9 @@ int usage() {
   std::fprintf(stderr,
                "usage: ledger_sim [--seed N] [--seeds COUNT] [--validators N] [--byzantine K]\n"
                "                  [--faults net,partition,crash|none] [--fault-ms MS]\n"
-               "                  [--liveness-ms MS] [--new-blocks N]\n");
+               "                  [--liveness-ms MS] [--new-blocks N] [--unequal-power 0|1]\n"
+               "                  [--small-limits 0|1] [--long-outages 0|1] [--txs-per-second N]\n"
+               "                  [--loss-percent P] [--slow-percent P]\n");
   return 2;
 }
 
@@ -56,13 +58,28 @@ int main(int argc, char** argv) {
       config.liveness_ms = number;
     } else if (flag == "--new-blocks") {
       config.new_blocks = number;
+    } else if (flag == "--unequal-power") {
+      config.unequal_power = number != 0;
+    } else if (flag == "--small-limits") {
+      config.small_limits = number != 0;
+    } else if (flag == "--long-outages") {
+      config.long_outages = number != 0;
+    } else if (flag == "--txs-per-second") {
+      config.txs_per_second = number;
+    } else if (flag == "--loss-percent" && number <= 100) {
+      config.loss_percent = number;
+    } else if (flag == "--slow-percent" && number <= 100) {
+      config.slow_percent = number;
     } else {
       return usage();
     }
   }
   if (config.validators < 1 || config.validators > 100 ||
-      config.byzantine > (config.validators - 1) / 3 || config.fault_ms < 2 || seeds == 0) {
-    std::fprintf(stderr, "need 1..100 validators, byzantine <= f, fault-ms >= 2, seeds >= 1\n");
+      config.byzantine > (config.validators - 1) / 3 || config.fault_ms < 2 || seeds == 0 ||
+      config.txs_per_second > 1000) {
+    std::fprintf(stderr,
+                 "need 1..100 validators, byzantine <= f, fault-ms >= 2, seeds >= 1, "
+                 "txs-per-second <= 1000\n");
     return 2;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -72,10 +89,11 @@ int main(int argc, char** argv) {
     const ledger::sim::SimResult r = ledger::sim::run_simulation(config);
     if (seeds == 1 || !r.ok) {
       std::printf(
-          "%s: %s height=%llu end=%llums messages=%llu rejections=%llu evidence=%llu "
-          "crashes=%llu\n",
+          "%s: %s height=%llu transactions=%llu end=%llums messages=%llu rejections=%llu "
+          "evidence=%llu crashes=%llu\n",
           config.describe().c_str(), r.ok ? "ok" : "FAILED",
           static_cast<unsigned long long>(r.committed_height),
+          static_cast<unsigned long long>(r.transactions),
           static_cast<unsigned long long>(r.end_ms), static_cast<unsigned long long>(r.messages),
           static_cast<unsigned long long>(r.rejections),
           static_cast<unsigned long long>(r.evidence), static_cast<unsigned long long>(r.crashes));

@@ -14,6 +14,9 @@ struct Sweep {
   std::size_t validators;
   std::uint64_t first_seed;
   std::uint64_t seeds;
+  bool unequal_power = false;
+  bool small_limits = false;  // pending_blocks_max 6, fetches_inflight_max 2
+  bool long_outages = false;  // restarts after 0.5..3 s (fault_ms 3000)
 };
 
 // Runs `sweep.seeds` seeds; Byzantine count cycles through 0..f so every run of the sweep
@@ -22,13 +25,19 @@ void run_sweep(const Sweep& sweep) {
   const std::size_t f = (sweep.validators - 1) / 3;
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t height = 0;
+  std::uint64_t transactions = 0;
   for (std::uint64_t i = 0; i < sweep.seeds; ++i) {
     SimConfig config;
     config.seed = sweep.first_seed + i;
     config.validators = sweep.validators;
     config.byzantine = i % (f + 1);
+    config.unequal_power = sweep.unequal_power;
+    config.small_limits = sweep.small_limits;
+    config.long_outages = sweep.long_outages;
+    if (sweep.long_outages) config.fault_ms = 3000;
     SimResult result = run_simulation(config);
     height += result.committed_height;
+    transactions += result.transactions;
     if (!result.ok) {
       ADD_FAILURE() << "simulation failed: " << result.failure
                     << "\n  config: " << config.describe()
@@ -38,33 +47,58 @@ void run_sweep(const Sweep& sweep) {
     // The chain grew: a run that commits nothing would pass the safety checks vacuously.
     ASSERT_GE(result.committed_height, config.new_blocks) << config.describe();
   }
+  // Blocks carried real transfers, executed by the real executor.
+  EXPECT_GT(transactions, sweep.seeds);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("[sim] %zu validators: %llu seeds in %.2fs (%.1f seeds/s), mean height %.1f\n",
-              sweep.validators, static_cast<unsigned long long>(sweep.seeds), seconds,
-              static_cast<double>(sweep.seeds) / seconds,
-              static_cast<double>(height) / static_cast<double>(sweep.seeds));
+  std::printf(
+      "[sim] %zu validators%s%s%s: %llu seeds in %.2fs (%.1f seeds/s), mean height %.1f, "
+      "mean transactions %.1f\n",
+      sweep.validators, sweep.unequal_power ? ", unequal power" : "",
+      sweep.small_limits ? ", small limits" : "", sweep.long_outages ? ", long outages" : "",
+      static_cast<unsigned long long>(sweep.seeds), seconds,
+      static_cast<double>(sweep.seeds) / seconds,
+      static_cast<double>(height) / static_cast<double>(sweep.seeds),
+      static_cast<double>(transactions) / static_cast<double>(sweep.seeds));
 }
 
-// 1,000 seeds in all, split so that ctest -j can run the parts in parallel.
+// 1,050 seeds in all, split so that ctest -j can run the parts in parallel.
 TEST(Simulation, Seeds4ValidatorsA) {
-  run_sweep({4, 1'000, 200});
+  run_sweep({4, 1'000, 100});
 }
 TEST(Simulation, Seeds4ValidatorsB) {
-  run_sweep({4, 2'000, 200});
+  run_sweep({4, 2'000, 100});
+}
+TEST(Simulation, Seeds5ValidatorsUnequalPower) {
+  run_sweep({5, 7'000, 150, true});
+}
+TEST(Simulation, Seeds6ValidatorsUnequalPower) {
+  run_sweep({6, 8'000, 150, true});
 }
 TEST(Simulation, Seeds7ValidatorsA) {
-  run_sweep({7, 3'000, 150});
+  run_sweep({7, 3'000, 100});
 }
 TEST(Simulation, Seeds7ValidatorsB) {
-  run_sweep({7, 4'000, 150});
+  run_sweep({7, 4'000, 100});
 }
-TEST(Simulation, Seeds10ValidatorsA) {
+TEST(Simulation, Seeds10Validators) {
   run_sweep({10, 5'000, 150});
 }
-TEST(Simulation, Seeds10ValidatorsB) {
-  run_sweep({10, 6'000, 150});
+TEST(Simulation, Seeds4ValidatorsSmallLimits) {
+  run_sweep({4, 9'000, 60, false, true});
 }
+TEST(Simulation, Seeds7ValidatorsSmallLimits) {
+  run_sweep({7, 10'000, 40, false, true});
+}
+TEST(Simulation, Seeds4ValidatorsLongOutages) {
+  run_sweep({4, 11'000, 60, false, false, true});
+}
+TEST(Simulation, Seeds7ValidatorsLongOutages) {
+  run_sweep({7, 12'000, 40, false, false, true});
+}
+// Not yet: small limits together with long outages. A validator restarted more than
+// pending_blocks_max blocks behind catches up by block sync in ledgerd, and block sync is not
+// driven by the simulator yet (issue 11, next step); by fetching alone it stalls for good.
 
 TEST(Simulation, SameSeedReplaysExactly) {
   SimConfig config;

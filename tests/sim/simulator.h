@@ -1,11 +1,17 @@
-// Deterministic simulation of N consensus replicas (DESIGN.md section 8).
+// Deterministic simulation of N whole validators (DESIGN.md sections 8 and 9).
 //
-// Runs the real consensus code (ledger_consensus) with a simulated network and clock, all drawn
-// from one seed: message delays (uniform plus a long tail), loss, duplication, reordering,
-// partitions that come and heal, honest replicas that crash and restart from what they had
-// durably persisted, and up to f Byzantine replicas (equivocating leader, double voting, votes
-// that break the rules, invalid signatures, silence). After every step it checks:
-//   - agreement: no two honest replicas commit different blocks at one height;
+// Each validator is the real Replica inside the real host components (tests/sim/sim_host.h:
+// consensus driver, payload checker, proposer, commit pipeline, block service, mempool,
+// speculative execution) over the in-memory stores; a seeded client submits real signed
+// transfers that the real executor runs. Only the network and the clock are simulated, all
+// drawn from one seed: message delays (uniform plus a long tail), loss, duplication,
+// reordering, partitions that come and heal, honest validators that crash and restart from what
+// they had durably persisted, and up to f (by power) Byzantine validators (equivocating leader,
+// double voting, votes that break the rules, invalid signatures, silence, withheld proposals,
+// tampered and unsolicited block responses, proposals relayed with another TC, timeouts
+// carrying other QCs). Voting power may be unequal. After every step it checks:
+//   - agreement: no two honest validators commit different blocks at one height, nor different
+//     contents (the block's bytes) or state roots after it;
 //   - signing: no honest replica signs two different votes in one round, a vote in a round it
 //     already timed out in (or below one it voted or timed out in), a timeout below a round it
 //     voted in, or two different proposals in a round, across restarts;
@@ -30,6 +36,12 @@ struct SimConfig {
   std::uint64_t fault_ms = 1500;      // faults happen in [0, fault_ms); then the network heals
   std::uint64_t liveness_ms = 15000;  // after healing, every honest replica must commit by then
   std::uint64_t new_blocks = 2;       // ... at least this many blocks above the best at healing
+  bool unequal_power = false;         // validator powers drawn from 1..3
+  bool small_limits = false;          // pending_blocks_max 6, fetches_inflight_max 2
+  bool long_outages = false;          // crashed validators restart after 0.5..3 s, not 50..800 ms
+  std::uint64_t txs_per_second = 40;  // client transfers submitted (simulated time)
+  std::uint64_t loss_percent = 5;     // while faulty: messages lost
+  std::uint64_t slow_percent = 10;    // while faulty: messages delayed 20..300 ms
 
   // "--seed 7 --validators 4 --byzantine 1 --faults net,partition,crash ..."
   std::string flags() const;
@@ -45,6 +57,7 @@ struct SimResult {
   std::uint64_t rejections = 0;        // inputs the replicas rejected (Byzantine or stale)
   std::uint64_t evidence = 0;          // equivocations recorded by honest replicas
   std::uint64_t crashes = 0;
+  std::uint64_t transactions = 0;  // transfers in blocks committed by honest validators
 };
 
 SimResult run_simulation(const SimConfig& config);

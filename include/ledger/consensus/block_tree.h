@@ -40,7 +40,11 @@ class BlockTree {
   // parent round, timestamp > parent's, same chain id. Errors: kInvalidArgument (transactions
   // do not match the root), kFailedPrecondition (parent missing, or a link broken),
   // kResourceExhausted (pending_blocks_max reached), kAlreadyExists (already in the tree).
-  Status insert(const Block& block, const Hash& id);
+  // `extends_certified`: the block's parent is the highest certified block. Such a block may
+  // take the tree up to twice pending_blocks_max: when rounds keep failing every other round,
+  // the certified chain alone can fill the tree (nothing on it can be evicted: committing needs
+  // it), and without room for the next proposal on it nothing would ever commit again.
+  Status insert(const Block& block, const Hash& id, bool extends_certified = false);
 
   // Makes room: removes up to `count` leaves that are neither the root nor an ancestor of (or
   // equal to) any id in `keep`, lowest round first, and returns their ids. Used when the tree is
@@ -67,7 +71,7 @@ class BlockTree {
   };
   bool descends_from(const Hash& id, const Hash& ancestor) const;
 
-  std::unordered_map<Hash, Node, HashHasher> nodes_;  // root included; size <= max + 1
+  std::unordered_map<Hash, Node, HashHasher> nodes_;  // root included; size <= 2 * max + 1
   Hash root_id_;
   std::size_t pending_blocks_max_;
 };

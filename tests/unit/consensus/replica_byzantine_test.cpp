@@ -160,6 +160,32 @@ TEST_F(ReplicaByzantineTest, Tree_EvictsUncertifiedBlocksSoFailedRoundsCannotFil
   EXPECT_EQ(votes, 9u);  // every round it did not lead
 }
 
+// Point 2, found by the whole-node simulator (seed 52, 7 validators, small limits): when every
+// other round fails, the certified chain never forms a 2-chain and alone fills the tree; nothing
+// on it can be evicted, and the next proposal on it used to be refused for good.
+TEST_F(ReplicaByzantineTest, Tree_ProposalOnTheCertifiedChainFitsWhenTheChainFillsTheTree) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+               .value();
+  Block parent = c_.genesis();
+  QuorumCert parent_qc = c_.gqc();
+  for (std::uint64_t round = 1; round <= 11; round += 2) {  // rounds 2, 4, ... end in a TC
+    Block b = c_.block(parent, round, parent_qc);
+    std::optional<TimeoutCert> tc;
+    if (round > 1) tc = c_.tc(round - 1, parent_qc);
+    Actions a = propose(*r, b, tc);
+    EXPECT_FALSE(rejected(a, RejectReason::kResourceExhausted)) << "round " << round;
+    EXPECT_TRUE(r->tree().contains(b.id())) << "round " << round;
+    EXPECT_EQ(r->safety_data().last_voted_round, round);
+    EXPECT_TRUE(a.commits.empty());
+    parent = b;
+    parent_qc = c_.qc(b);
+  }
+  EXPECT_EQ(r->tree().size(), 6u);  // above pending_blocks_max, below twice it
+}
+
 TEST(BlockTreeEvictTest, Evict_LowestRoundLeafFirstNeverTheKeptPathOrRoot) {
   TestChain c;
   BlockTree tree(c.genesis(), 8);

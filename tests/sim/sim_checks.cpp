@@ -1,0 +1,158 @@
+// The simulation's invariant checks (simulation.h): what honest validators sign, what they
+// commit (ids, contents and state roots at every height), and liveness after healing.
+#include "ledger/core/encoding.h"
+#include "simulation.h"
+
+namespace ledger::sim {
+
+using consensus::Message;
+using consensus::Proposal;
+using consensus::TimeoutMessage;
+
+void Simulation::check_signed(SimNode& node, const Message& message) {
+  SignedLog& log = node.log;
+  const std::string who = "honest node " + std::to_string(node.index);
+  // A conflict with what an earlier incarnation signed means the persisted safety data failed.
+  auto restart = [&](std::uint64_t round) {
+    auto it = log.incarnation.find(round);
+    return it != log.incarnation.end() && it->second != node.incarnation ? " (across a restart)"
+                                                                         : "";
+  };
+  auto signed_in = [&](std::uint64_t round) { log.incarnation.emplace(round, node.incarnation); };
+  if (const auto* p = std::get_if<Proposal>(&message)) {
+    if (p->block.header.proposer != node.key) return;
+    const std::uint64_t r = p->block.header.round;
+    auto [it, inserted] = log.proposals.emplace(r, p->block.id());
+    if (!inserted && it->second != p->block.id())
+      fail(who + " proposed two blocks in round " + std::to_string(r) + restart(r));
+    signed_in(r);
+    return;
+  }
+  if (const auto* v = std::get_if<Vote>(&message)) {
+    if (v->signer != node.key) return;
+    const std::uint64_t r = v->data.round;
+    auto it = log.votes.find(r);
+    if (it != log.votes.end()) {
+      if (it->second != v->data)
+        fail(who + " signed two different votes in round " + std::to_string(r) + restart(r));
+      return;
+    }
+    if (!log.timeouts.empty() && r <= log.max_timeout_round) {
+      fail(who + " voted in round " + std::to_string(r) + " after timing out in round " +
+           std::to_string(log.max_timeout_round) + restart(log.max_timeout_round));
+    }
+    if (r < log.max_vote_round) {
+      fail(who + " voted in round " + std::to_string(r) + " after voting in round " +
+           std::to_string(log.max_vote_round) + restart(log.max_vote_round));
+    }
+    log.votes.emplace(r, v->data);
+    signed_in(r);
+    log.max_vote_round = std::max(log.max_vote_round, r);
+    return;
+  }
+  if (const auto* t = std::get_if<TimeoutMessage>(&message)) {
+    if (t->timeout.signer != node.key) return;
+    const std::uint64_t r = t->timeout.round;
+    auto it = log.timeouts.find(r);
+    if (it != log.timeouts.end()) {
+      if (it->second != t->timeout)
+        fail(who + " signed two different timeouts in round " + std::to_string(r) + restart(r));
+      return;
+    }
+    if (r < log.max_vote_round) {
+      fail(who + " timed out in round " + std::to_string(r) + " below its vote in round " +
+           std::to_string(log.max_vote_round) + restart(log.max_vote_round));
+    }
+    log.timeouts.emplace(r, t->timeout);
+    signed_in(r);
+    log.max_timeout_round = std::max(log.max_timeout_round, r);
+  }
+}
+
+bool Simulation::verified_once(const QuorumCert& qc) {
+  ByteWriter w;
+  write_qc(w, qc);
+  const Hash digest = sha256(w.data());
+  if (verified_certs_.contains(digest)) return true;
+  if (!verify_qc(qc, kChainId, genesis_.validators, genesis_qc_).is_ok()) return false;
+  verified_certs_.insert(digest);
+  return true;
+}
+
+// `commits` were just stored by `node`'s commit pipeline: its chain store holds them.
+void Simulation::check_commits(SimNode& node,
+                               const std::vector<consensus::CommittedBlock>& commits) {
+  const storage::ChainStore& chain = node.durable->chain;
+  const std::string who = "honest node " + std::to_string(node.index);
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    const Block& b = commits[i].block;
+    const Hash id = b.id();
+    const std::uint64_t height = b.header.height;
+    auto stored = chain.block_at(height);
+    auto results = chain.results_at(height);
+    if (!stored.is_ok() || stored.value().id() != id || !results.is_ok()) {
+      fail(who + " committed " + id.hex() + " at height " + std::to_string(height) +
+           " but its chain store does not hold it there");
+      return;
+    }
+    // What was stored, not what consensus handed over: the contents a reader would see.
+    const Canonical mine{id, sha256(encode_block(stored.value())), results.value().state_root};
+    if (height < canonical_.size()) {
+      const Canonical& agreed = canonical_[height];
+      if (agreed.id != mine.id) {
+        fail("AGREEMENT: " + who + " committed " + id.hex() + " at height " +
+             std::to_string(height) + ", another honest node committed " + agreed.id.hex());
+        return;
+      }
+      if (agreed.content != mine.content) {
+        fail("CONTENT AGREEMENT: " + who + " committed block " + id.hex() + " at height " +
+             std::to_string(height) + " with other transactions than another honest node");
+        return;
+      }
+      if (agreed.state_root != mine.state_root) {
+        fail("STATE AGREEMENT: " + who + " has state root " + mine.state_root.hex() +
+             " after height " + std::to_string(height) + ", another honest node " +
+             agreed.state_root.hex());
+        return;
+      }
+    } else {
+      if (height != canonical_.size()) {
+        fail(who + " committed height " + std::to_string(height) + " before height " +
+             std::to_string(canonical_.size()) + " was committed by anyone");
+        return;
+      }
+      // First commit at this height: it must link to the previous one through a valid QC.
+      if (b.header.parent_qc.block_id() != canonical_[height - 1].id ||
+          !verified_once(b.header.parent_qc)) {
+        fail(who + " committed block at height " + std::to_string(height) +
+             " without a valid QC for its parent");
+        return;
+      }
+      canonical_.push_back(mine);
+      result_.transactions += b.transactions.size();
+    }
+    const QuorumCert& cert = commits[i].commit_cert;
+    const bool last_of_batch = i + 1 == commits.size() || commits[i + 1].commit_cert != cert;
+    if (last_of_batch && (cert.data.parent_id != id || cert.round() != cert.data.parent_round + 1 ||
+                          !verified_once(cert))) {
+      // Reported at the end of the run unless an agreement violation comes first: a broken
+      // commit rule must show as the disagreement it causes, the worst of its effects.
+      if (validity_failure_.empty()) {
+        validity_failure_ = "t=" + std::to_string(now_) + "ms: VALIDITY: " + who +
+                            " committed height " + std::to_string(height) +
+                            " without a valid 2-chain commit certificate";
+      }
+    }
+  }
+}
+
+void Simulation::check_liveness() {
+  if (!height_at_heal_ || live_) return;
+  std::uint64_t lowest = UINT64_MAX;
+  for (const SimNode& n : nodes_) {
+    if (!n.byzantine) lowest = std::min<std::uint64_t>(lowest, n.durable->chain.tip()->height);
+  }
+  if (lowest >= *height_at_heal_ + config_.new_blocks) live_ = true;
+}
+
+}  // namespace ledger::sim

@@ -1,0 +1,56 @@
+#include "sim_host.h"
+
+#include "ledger/core/assert.h"
+
+namespace ledger::sim {
+
+SimDurable::SimDurable(const Genesis& genesis)
+    : tree([&] {
+        storage::MemoryTreeStore::Options o;
+        o.block_limits = genesis.consensus.block_limits();
+        return o;
+      }()),
+      chain(genesis.chain_id, [&] {
+        storage::MemoryChainStore::Options o;
+        o.block_limits = genesis.consensus.block_limits();
+        return o;
+      }()) {
+  const Status s = chain.commit(node::genesis_commit(genesis));
+  LEDGER_ASSERT(s.is_ok());
+}
+
+SimHost::SimHost(const SimHostOptions& options, SimDurable& durable)
+    : durable_(durable),
+      signatures_(4096),
+      mempool_(options.replica.chain_id, options.mempool, signatures_),
+      speculative_(durable.chain, signatures_.as_check(), options.replica.pending_blocks_max + 2),
+      checker_({options.replica.chain_id, 30'000}, signatures_, speculative_),
+      proposer_({options.replica.block_limits, options.replica.validators.size(),
+                 options.block_interval_ms, options.empty_block_interval_ms},
+                mempool_, speculative_),
+      pipeline_(durable.chain, speculative_, mempool_),
+      block_service_({options.replica.fetch_blocks_max, 64u << 20, 1000, 1000,
+                      options.replica.validators.size()},
+                     durable.chain),
+      driver_(durable.tree, pipeline_, checker_, speculative_, *this) {}
+
+StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options, SecretKey key,
+                                                  SimDurable& durable) {
+  std::unique_ptr<SimHost> host(new SimHost(options, durable));
+  std::size_t stale = 0;
+  LEDGER_ASSIGN_OR_RETURN(auto recovery, node::load_recovery(durable.chain, durable.tree,
+                                                             options.replica.genesis, stale));
+  LEDGER_ASSIGN_OR_RETURN(auto signer, Signer::create(key));
+  LEDGER_ASSIGN_OR_RETURN(
+      host->replica_, consensus::Replica::create(options.replica, std::move(signer), durable.safety,
+                                                 std::move(recovery)));
+  return host;
+}
+
+Status SimHost::submit(const SignedTransfer& tx) {
+  const storage::ChainStore& chain = durable_.chain;
+  auto committed = [&chain](const Hash& hash) { return chain.transaction_location(hash).is_ok(); };
+  return mempool_.admit(tx, chain, committed, chain.tip()->height).status();
+}
+
+}  // namespace ledger::sim

@@ -1,0 +1,87 @@
+// One simulated validator: the real Replica inside the real host components (ConsensusDriver,
+// PayloadChecker, Proposer, CommitPipeline, BlockService, Mempool, SpeculativeState), over the
+// in-memory stores behind the same interfaces as RocksDB's (their conformance suites keep both
+// honest). Only the network and the clock belong to the simulator: messages the driver sends
+// are collected here for it, and the time is passed in.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ledger/consensus/replica.h"
+#include "ledger/core/genesis.h"
+#include "ledger/node/block_service.h"
+#include "ledger/node/commit_pipeline.h"
+#include "ledger/node/consensus_driver.h"
+#include "ledger/node/mempool.h"
+#include "ledger/node/payload_checker.h"
+#include "ledger/node/proposer.h"
+#include "ledger/node/signature_cache.h"
+#include "ledger/node/speculative_state.h"
+#include "ledger/storage/memory_chain_store.h"
+#include "ledger/storage/memory_safety_store.h"
+#include "ledger/storage/memory_tree_store.h"
+
+namespace ledger::sim {
+
+// What a validator's disk holds: survives crashes.
+struct SimDurable {
+  explicit SimDurable(const Genesis& genesis);
+  storage::MemorySafetyStore safety;
+  storage::MemoryTreeStore tree;
+  storage::MemoryChainStore chain;  // genesis committed at construction
+};
+
+struct SimHostOptions {
+  consensus::ReplicaConfig replica;
+  node::MempoolLimits mempool;
+  std::uint64_t block_interval_ms = 0;
+  std::uint64_t empty_block_interval_ms = 50;
+};
+
+// Everything a validator process holds in memory: lost on a crash.
+class SimHost final : public node::Outbox {
+ public:
+  // Restores the replica from `durable` exactly as ledgerd does (load_recovery).
+  static StatusOr<std::unique_ptr<SimHost>> start(const SimHostOptions& options, SecretKey key,
+                                                  SimDurable& durable);
+  SimHost(const SimHost&) = delete;
+  SimHost& operator=(const SimHost&) = delete;
+
+  // The driver's Outbox: collects what to send.
+  void send(consensus::OutgoingMessage message) override {
+    outgoing_.push_back(std::move(message));
+  }
+  std::vector<consensus::OutgoingMessage> take_outgoing() { return std::move(outgoing_); }
+
+  // Carries out `actions` through the real driver. Errors are fatal for this node.
+  Status handle(consensus::Actions actions, std::uint64_t wall_ms, node::DriverOutcome& outcome) {
+    return driver_.handle(*replica_, std::move(actions), wall_ms, outcome);
+  }
+  // Admits a client transaction, as the gRPC SubmitTransaction path does.
+  Status submit(const SignedTransfer& tx);
+
+  consensus::Replica& replica() { return *replica_; }
+  node::Proposer& proposer() { return proposer_; }
+  node::BlockService& block_service() { return block_service_; }
+  node::Mempool& mempool() { return mempool_; }
+  SimDurable& durable() { return durable_; }
+  const Block* find_uncommitted(const Hash& id) const { return replica_->tree().find(id); }
+
+ private:
+  SimHost(const SimHostOptions& options, SimDurable& durable);
+
+  SimDurable& durable_;
+  node::SignatureCache signatures_;
+  node::Mempool mempool_;
+  node::SpeculativeState speculative_;
+  node::PayloadChecker checker_;
+  node::Proposer proposer_;
+  node::CommitPipeline pipeline_;
+  node::BlockService block_service_;
+  node::ConsensusDriver driver_;
+  std::unique_ptr<consensus::Replica> replica_;
+  std::vector<consensus::OutgoingMessage> outgoing_;
+};
+
+}  // namespace ledger::sim
