@@ -292,11 +292,10 @@ void Node::Impl::handle(consensus::Actions actions) {
   if (stopping) return;
   if (Status s = persist(actions); !s.is_ok()) return fail(s);
   send_messages(std::move(actions.messages));
-  for (const auto& committed : actions.commits) {
-    if (Status s = commit(committed); !s.is_ok()) return fail(s);
-  }
+  const bool committed = !actions.commits.empty();
+  if (Status s = commit_blocks(std::move(actions.commits)); !s.is_ok()) return fail(s);
   forget(actions.blocks_to_forget);
-  if (!actions.commits.empty()) broadcast_status();
+  if (committed) broadcast_status();
   if (stopping) return;
   log_rejections(actions);
   if (actions.payload_request) {
@@ -318,38 +317,88 @@ Status Node::Impl::persist(const consensus::Actions& actions) {
   return store->tree_store().save(update);
 }
 
-Status Node::Impl::commit(const consensus::CommittedBlock& committed) {
-  return commit_block(committed.block, committed.block.id(), committed.commit_cert);
+// Blocks at or below the tip were committed by block sync before consensus got to them.
+Status Node::Impl::check_committed_already(const Block& block, const Hash& id) const {
+  LEDGER_ASSIGN_OR_RETURN(const Block stored, store->block_at(block.header.height));
+  if (stored.id() == id) return Status::ok();
+  return Status::internal("safety violation: consensus committed block " + to_hex(id.bytes) +
+                          " at height " + std::to_string(block.header.height) +
+                          ", where the chain store holds " + to_hex(stored.id().bytes));
 }
 
-Status Node::Impl::commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert) {
+StatusOr<storage::BlockCommit> Node::Impl::execute_for_commit(
+    const consensus::CommittedBlock& committed, const Hash& id) {
+  const Block& block = committed.block;
+  // The parent is the tip or the block before this one in the batch, both executed (or cheap
+  // to redo from the store).
+  LEDGER_ASSIGN_OR_RETURN(const auto parent_state,
+                          speculative.accumulator_after(block.header.parent_id));
+  if (parent_state.digest() != block.header.state_root) {
+    return Status::invalid_argument("block at height " + std::to_string(block.header.height) +
+                                    " has state root " + short_id(block.header.state_root) +
+                                    ", the state after its parent is " +
+                                    short_id(parent_state.digest()));
+  }
+  LEDGER_ASSIGN_OR_RETURN(const auto* executed, speculative.execute_block_on_parent(block, id));
+  storage::BlockCommit commit;
+  commit.block = block;
+  commit.commit_cert = committed.commit_cert;
+  commit.results = executed->output.results;
+  commit.changed_accounts = executed->output.changed;
+  commit.accumulator = executed->output.accumulator;
+  return commit;
+}
+
+Status Node::Impl::commit_blocks(std::vector<consensus::CommittedBlock> blocks) {
+  if (blocks.empty()) return Status::ok();
   const auto tip = store->tip();
   LEDGER_ASSERT(tip.has_value());
-  if (block.header.height <= tip->height) {
-    // Committed already (by block sync): the same block, or the chain has forked.
-    LEDGER_ASSIGN_OR_RETURN(const Block stored, store->block_at(block.header.height));
-    if (stored.id() == id) return Status::ok();
-    return Status::internal("safety violation: consensus committed block " + to_hex(id.bytes) +
-                            " at height " + std::to_string(block.header.height) +
-                            ", where the chain store holds " + to_hex(stored.id().bytes));
+  std::size_t first = 0;
+  for (; first < blocks.size() && blocks[first].block.header.height <= tip->height; ++first) {
+    LEDGER_RETURN_IF_ERROR(check_committed_already(blocks[first].block, blocks[first].block.id()));
   }
-  // The block's parent is the chain tip, so its execution is at hand (or cheap to redo).
-  LEDGER_ASSIGN_OR_RETURN(const auto* executed, speculative.execute_block_on_parent(block, id));
-  storage::BlockCommit batch;
-  batch.block = block;
-  batch.commit_cert = commit_cert;
-  batch.results = executed->output.results;
-  batch.changed_accounts = executed->output.changed;
-  batch.accumulator = executed->output.accumulator;
-  LEDGER_RETURN_IF_ERROR(store->commit(batch));
-  speculative.forget(id);
-  if (Status s = mempool.on_commit(block, *store); !s.is_ok()) {
-    return Status(s.code(), "mempool eviction after height " + std::to_string(block.header.height) +
-                                ": " + s.message());
+  if (first == blocks.size()) return Status::ok();
+
+  std::vector<storage::BlockCommit> batch;
+  std::vector<Hash> ids;
+  std::vector<Hash> executed_here;  // entries this call added to the speculative state
+  batch.reserve(blocks.size() - first);
+  for (std::size_t i = first; i < blocks.size(); ++i) {
+    const Hash id = blocks[i].block.id();
+    if (!speculative.executed(id)) executed_here.push_back(id);
+    auto commit = execute_for_commit(blocks[i], id);
+    if (!commit.is_ok()) {
+      for (const Hash& added : executed_here)
+        speculative.forget(added);
+      return commit.status();
+    }
+    batch.push_back(std::move(commit).value());
+    ids.push_back(id);
   }
-  publish_tip(block, id);
-  spdlog::info("committed height={} round={} txs={} id={} mempool={}", block.header.height,
-               block.header.round, block.transactions.size(), short_id(id), mempool.size());
+  if (Status s = store->commit_batch(batch); !s.is_ok()) {
+    for (const Hash& added : executed_here)
+      speculative.forget(added);
+    return s;
+  }
+  for (const Hash& id : ids)
+    speculative.forget(id);
+  // The store is at the state after the whole batch, later than some of its blocks: a nonce a
+  // later block committed is committed too, so evicting by it is right.
+  for (const storage::BlockCommit& commit : batch) {
+    if (Status s = mempool.on_commit(commit.block, *store); !s.is_ok()) {
+      return Status(s.code(), "mempool eviction after height " +
+                                  std::to_string(commit.block.header.height) + ": " + s.message());
+    }
+  }
+  publish_tip(batch.back().block, ids.back());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Block& block = batch[i].block;
+    spdlog::info("committed height={} round={} txs={} id={} mempool={}{}", block.header.height,
+                 block.header.round, block.transactions.size(), short_id(ids[i]), mempool.size(),
+                 batch.size() > 1
+                     ? " batch=" + std::to_string(i + 1) + "/" + std::to_string(batch.size())
+                     : std::string());
+  }
   return Status::ok();
 }
 

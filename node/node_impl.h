@@ -101,7 +101,6 @@ struct Node::Impl : p2p::Transport::Handler {
   void on_tick();
   void handle(consensus::Actions actions);
   Status persist(const consensus::Actions& actions);
-  Status commit(const consensus::CommittedBlock& committed);
   void forget(const std::vector<Hash>& ids);
   void log_rejections(const consensus::Actions& actions);
   void schedule_payload();
@@ -111,7 +110,23 @@ struct Node::Impl : p2p::Transport::Handler {
   void fail(const Status& status);  // a fatal error: stop with it
   void begin_shutdown();
   const Block* find_uncommitted(const Hash& id) const;
-  Status commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert);
+  // The commit pipeline, for consensus commits and block sync alike (loop thread). `blocks`
+  // are consecutive heights, each the child of the one before. Those at or below the committed
+  // tip were committed already (by block sync) and must be the stored blocks. The others,
+  // the first of which is the child of the tip, are executed in order, written in ONE synced
+  // ChainStore::commit_batch, evicted from the mempool, and then the tip is published once:
+  // queries, subscribers and commit waiters see all of them at once (issue 11, point 9). Blocks
+  // that share a commit certificate must come in one call, or a reader of the first one's
+  // certificate would look for a block (B0, the last of them) that is not committed yet.
+  // Errors, with nothing committed: kInternal "safety violation" if a block at a stored height
+  // is not the stored block; kInvalidArgument if a header's state root is not the state after
+  // its parent; an execution error; the store's refusal or I/O error. An error from the
+  // mempool eviction comes after the batch is stored, with the tip not published.
+  Status commit_blocks(std::vector<consensus::CommittedBlock> blocks);
+  Status check_committed_already(const Block& block, const Hash& id) const;
+  // What the store writes for `committed` (whose id is `id`), executed on its parent's state.
+  StatusOr<storage::BlockCommit> execute_for_commit(const consensus::CommittedBlock& committed,
+                                                    const Hash& id);
   void publish_tip(const Block& block, const Hash& id);
 
   NodeOptions options;
