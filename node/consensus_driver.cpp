@@ -25,10 +25,11 @@ Status ConsensusDriver::handle(consensus::Replica& replica, consensus::Actions a
   for (auto& message : actions.messages)
     outbox_.send(std::move(message));
   // 3. Commit, then forget what left the tree: committed blocks only once they are in the chain.
-  for (auto& committed : actions.commits) {
-    const Hash id = committed.block.id();
-    LEDGER_RETURN_IF_ERROR(pipeline_.commit(committed.block, id, committed.commit_cert));
-    outcome.committed.push_back(std::move(committed));
+  if (!actions.commits.empty()) {
+    // One call: the blocks of one 2-chain are stored, and become visible, together.
+    LEDGER_ASSIGN_OR_RETURN(auto stored, pipeline_.commit(std::move(actions.commits)));
+    outcome.committed.insert(outcome.committed.end(), std::make_move_iterator(stored.begin()),
+                             std::make_move_iterator(stored.end()));
   }
   if (!actions.blocks_to_forget.empty()) {
     for (const Hash& id : actions.blocks_to_forget)

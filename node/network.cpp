@@ -523,10 +523,13 @@ Status Node::Impl::apply_synced(std::vector<std::pair<Block, QuorumCert>> items,
   std::unordered_map<Hash, std::size_t, HashHasher> position;  // block id -> index in items
   for (std::size_t i = first; i < items.size(); ++i)
     position.emplace(ids[i - first], i);
+  // The blocks up to the B0 their certificates name are committed as one batch (issue 11,
+  // point 9): commit_blocks checks each state root and publishes the tip once.
+  std::vector<consensus::CommittedBlock> batch;
+  std::size_t batch_end = first;  // the index of the last B0 the batch's certificates name
   for (std::size_t i = first; i < items.size(); ++i) {
     const Block& block = items[i].first;
     const QuorumCert& cert = items[i].second;
-    const Hash& id = ids[i - first];
     const VoteData& d = cert.data;
     const auto b0 = position.find(d.parent_id);
     const bool proves = d.round == d.parent_round + 1 && b0 != position.end() && b0->second >= i &&
@@ -539,17 +542,14 @@ Status Node::Impl::apply_synced(std::vector<std::pair<Block, QuorumCert>> items,
     if (Status s = sync_verifier->verify_qc(cert); !s.is_ok()) {
       return s.with_context("commit certificate of height " + std::to_string(block.header.height));
     }
-    LEDGER_ASSIGN_OR_RETURN(const auto accumulator,
-                            speculative.accumulator_after(block.header.parent_id));
-    if (accumulator.digest() != block.header.state_root) {
-      return Status::invalid_argument(
-          "block at height " + std::to_string(block.header.height) + " has state root " +
-          to_hex(block.header.state_root.bytes).substr(0, 12) + ", the state after its parent is " +
-          to_hex(accumulator.digest().bytes).substr(0, 12));
-    }
-    LEDGER_RETURN_IF_ERROR(commit_block(block, id, cert));
-    ++committed;
+    batch.push_back(consensus::CommittedBlock{block, cert});
+    batch_end = std::max(batch_end, b0->second);
+    if (i < batch_end) continue;
+    const std::size_t size = batch.size();
+    LEDGER_RETURN_IF_ERROR(commit_blocks(std::exchange(batch, {})));
+    committed += size;
   }
+  LEDGER_ASSERT(batch.empty());  // the last block names itself as B0, at the latest
   return Status::ok();
 }
 

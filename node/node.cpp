@@ -260,9 +260,7 @@ void Node::Impl::handle(consensus::Actions actions) {
   if (stopping) return;
   DriverOutcome outcome;
   const Status s = driver.handle(*replica, std::move(actions), wall_clock_ms(), outcome);
-  for (const auto& committed : outcome.committed) {
-    published(committed.block, committed.block.id());
-  }
+  published(outcome.committed);
   if (!s.is_ok()) return fail(s);
   if (!outcome.committed.empty()) broadcast_status();
   if (stopping) return;
@@ -273,16 +271,25 @@ void Node::Impl::handle(consensus::Actions actions) {
   }
 }
 
-Status Node::Impl::commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert) {
-  LEDGER_RETURN_IF_ERROR(pipeline.commit(block, id, commit_cert));
-  published(block, id);
+Status Node::Impl::commit_blocks(std::vector<consensus::CommittedBlock> blocks) {
+  LEDGER_ASSIGN_OR_RETURN(const auto stored, pipeline.commit(std::move(blocks)));
+  published(stored);
   return Status::ok();
 }
 
-void Node::Impl::published(const Block& block, const Hash& id) {
-  publish_tip(block, id);
-  spdlog::info("committed height={} round={} txs={} id={} mempool={}", block.header.height,
-               block.header.round, block.transactions.size(), short_id(id), mempool.size());
+// Readers see a batch only now, all at once: the tip is published once, after the last block.
+void Node::Impl::published(const std::vector<consensus::CommittedBlock>& stored) {
+  if (stored.empty()) return;
+  const Block& last = stored.back().block;
+  publish_tip(last, last.id());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const Block& block = stored[i].block;
+    spdlog::info(
+        "committed height={} round={} txs={} id={} mempool={}{}", block.header.height,
+        block.header.round, block.transactions.size(), short_id(block.id()), mempool.size(),
+        stored.size() > 1 ? " batch=" + std::to_string(i + 1) + "/" + std::to_string(stored.size())
+                          : std::string());
+  }
 }
 
 void Node::Impl::publish_tip(const Block& block, const Hash& id) {

@@ -37,9 +37,19 @@ Status Node::Impl::admit(const SignedTransfer& tx, const std::optional<PublicKey
   return Status::ok();
 }
 
+// The chain store holds a batch from its write on, but readers see it only once the commit
+// pipeline published its tip (after the write and the mempool eviction): everything below
+// answers from heights <= latest_height(), read first, so that a block, a transaction and the
+// certificates of a batch become visible together.
 StatusOr<rpc::CommittedTx> Node::committed_transaction(const Hash& tx_hash) const {
   const Impl& n = *impl_;
+  const std::uint64_t latest = latest_height();
   LEDGER_ASSIGN_OR_RETURN(const auto location, n.store->transaction_location(tx_hash));
+  if (location.height > latest) {
+    return Status::not_found(
+        "transaction " + to_hex(tx_hash.bytes) + " is in block " + std::to_string(location.height) +
+        ", which is being committed (latest is " + std::to_string(latest) + ")");
+  }
   LEDGER_ASSIGN_OR_RETURN(const auto results, n.store->results_at(location.height));
   if (location.index >= results.codes.size()) {
     return Status::corruption("the index of transaction " + to_hex(tx_hash.bytes) +
@@ -58,6 +68,14 @@ StatusOr<rpc::TxLookup> Node::transaction(const Hash& tx_hash) const {
   }
   if (committed.status().code() != StatusCode::kNotFound) return committed.status();
   if (auto pending = n.mempool.find(tx_hash)) return rpc::TxLookup{*pending, std::nullopt};
+  // Between the batch write (and the mempool eviction) and the tip's publication the
+  // transaction is in neither answer above: it is still pending to readers.
+  auto location = n.store->transaction_location(tx_hash);
+  if (location.is_ok()) {
+    LEDGER_ASSIGN_OR_RETURN(const Block block, n.store->block_at(location.value().height));
+    return rpc::TxLookup{block.transactions.at(location.value().index), std::nullopt};
+  }
+  if (location.status().code() != StatusCode::kNotFound) return location.status();
   return Status::not_found("transaction " + to_hex(tx_hash.bytes) +
                            " is neither pending nor committed");
 }

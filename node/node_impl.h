@@ -120,9 +120,11 @@ struct Node::Impl : p2p::Transport::Handler {
   static std::uint64_t steady_ms();  // the loop's monotonic clock, for rate limits
   void begin_shutdown();
   const Block* find_uncommitted(const Hash& id) const;
-  // Block sync's commits: through the pipeline, then published.
-  Status commit_block(const Block& block, const Hash& id, const QuorumCert& commit_cert);
-  void published(const Block& block, const Hash& id);  // publish_tip and the log line
+  // Block sync's commits: through the pipeline (one batch per call; blocks that share a commit
+  // certificate must come in one call), then published.
+  Status commit_blocks(std::vector<consensus::CommittedBlock> blocks);
+  // publish_tip once for the last of `stored`, and a log line per block.
+  void published(const std::vector<consensus::CommittedBlock>& stored);
   void publish_tip(const Block& block, const Hash& id);
 
   NodeOptions options;

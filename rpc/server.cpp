@@ -320,13 +320,23 @@ grpc::Status LedgerService::GetAccount(grpc::ServerContext* /*context*/,
 
 StatusOr<std::uint64_t> LedgerService::commit_cert_height_of(const BlockView& view) const {
   if (const auto height = commit_cert_height(view)) return *height;
-  // The certificate's parent is a later committed block; the certified block is its child.
+  // The certificate's parent B0 is a later block of the batch that committed this one; the
+  // certified block is its child. A batch becomes visible all at once (NodeApi: reads answer
+  // from heights up to latest_height(), which moves past a whole batch at once), so B0 is
+  // readable whenever this block is: failing to read it is damage, not a race.
   const Hash& parent_id = view.commit_cert.data.parent_id;
+  const std::uint64_t height = view.block.header.height;
   const auto parent = api_.block_by_id(parent_id);
   if (!parent.is_ok()) {
-    return Status::corruption("block " + std::to_string(view.block.header.height) +
+    return Status::corruption("block " + std::to_string(height) +
                               ": the block its commit certificate builds on (" + parent_id.hex() +
                               ") cannot be read: " + parent.status().message());
+  }
+  if (parent->block.header.height <= height) {
+    return Status::corruption("block " + std::to_string(height) +
+                              ": its commit certificate builds on block " + parent_id.hex() +
+                              " at height " + std::to_string(parent->block.header.height) +
+                              ", which is not above it");
   }
   return next_height(parent->block.header.height);
 }

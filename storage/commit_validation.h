@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "ledger/core/block.h"
@@ -28,8 +31,26 @@ struct CommitTarget {
 //    store), the parent id is not the tip's id (not checked for genesis, whose parent is the
 //    genesis document hash), the results count differs from the transaction count, or the
 //    accumulator digest differs from results.state_root;
-//  - kInvalidArgument if the block exceeds `limits` (the store could not read it back).
-// Every message names the values that disagree.
+//  - kInvalidArgument if the block exceeds `limits` (the store could not read it back), or if
+//    its transactions do not hash to header.transactions_root (the block is not the one its
+//    id and certificates speak for).
+// Every message names the height and the values that disagree.
 Status validate_commit(const BlockCommit& commit, const CommitTarget& target);
+
+// What a store knows about itself when a batch arrives.
+struct BatchTarget {
+  std::string_view chain_id;    // the store's chain id
+  std::optional<ChainTip> tip;  // nullopt before genesis
+  BlockLimits limits;           // the bounds the store decodes stored blocks with
+  // Whether a block is already stored at a height; an error (e.g. kIoError) ends validation.
+  std::function<StatusOr<bool>(std::uint64_t height)> height_stored;
+};
+
+// validate_commit for every commit of `commits` in order, the commit before it standing in for
+// the tip (the first one is checked against target.tip). `encoded_block_bytes[i]` is
+// encode_block(commits[i].block).size(). Returns the first refusal; kInvalidArgument for an
+// empty batch.
+Status validate_batch(std::span<const BlockCommit> commits,
+                      std::span<const std::size_t> encoded_block_bytes, const BatchTarget& target);
 
 }  // namespace ledger::storage::detail

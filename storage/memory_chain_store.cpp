@@ -9,16 +9,18 @@
 
 namespace ledger::storage {
 
-// Every allocation of a commit happens while staging; publishing only splices map nodes and
-// assigns trivially copyable values, so it cannot fail halfway.
+// Every allocation of a batch happens while staging; publishing only splices map nodes and
+// assigns values already built, so it cannot fail halfway.
 struct MemoryChainStore::Staged {
   std::map<std::uint64_t, Bytes> blocks;
   std::map<Hash, std::uint64_t> block_heights;
-  std::map<Hash, TxLocation> tx_locations;  // only hashes not indexed yet
+  std::map<Hash, TxLocation> tx_locations;  // only hashes not indexed yet, at their first place
   std::map<std::uint64_t, QuorumCert> commit_certs;
   std::map<std::uint64_t, BlockResults> results;
-  std::map<Address, Account> new_accounts;  // non-empty accounts not stored yet
-  ChainTip tip;
+  std::map<Address, Account> changed_accounts;  // the batch's last value of each; empty = delete
+  std::map<Address, Account> new_accounts;      // non-empty accounts not stored yet
+  StateAccumulator accumulator;                 // after the last block
+  ChainTip tip;                                 // the last block
 };
 
 namespace {
@@ -47,51 +49,63 @@ std::optional<ChainTip> MemoryChainStore::tip() const {
   return tip_;
 }
 
-Status MemoryChainStore::commit(const BlockCommit& commit) {
+Status MemoryChainStore::commit_batch(std::span<const BlockCommit> commits) {
   return detail::guard_exceptions("commit", [&]() -> Status {
-    Bytes block_bytes = encode_block(commit.block);
-    const std::uint64_t height = commit.block.header.height;
+    std::vector<Bytes> block_bytes;
+    std::vector<std::size_t> sizes;
+    for (const BlockCommit& commit : commits) {
+      block_bytes.push_back(encode_block(commit.block));
+      sizes.push_back(block_bytes.back().size());
+    }
     std::unique_lock lock(mutex_);
-    detail::CommitTarget target{chain_id_, tip_, blocks_.contains(height), options_.block_limits,
-                                block_bytes.size()};
-    LEDGER_RETURN_IF_ERROR(detail::validate_commit(commit, target));
-    Staged staged = stage(commit, std::move(block_bytes));
-    publish(staged, commit);
+    const detail::BatchTarget target{
+        chain_id_, tip_, options_.block_limits,
+        [this](std::uint64_t height) -> StatusOr<bool> { return blocks_.contains(height); }};
+    LEDGER_RETURN_IF_ERROR(detail::validate_batch(commits, sizes, target));
+    Staged staged = stage(commits, std::move(block_bytes));
+    publish(staged);
     return Status::ok();
   });
 }
 
-MemoryChainStore::Staged MemoryChainStore::stage(const BlockCommit& commit,
-                                                 Bytes block_bytes) const {
-  const Block& block = commit.block;
-  const std::uint64_t height = block.header.height;
+MemoryChainStore::Staged MemoryChainStore::stage(std::span<const BlockCommit> commits,
+                                                 std::vector<Bytes> block_bytes) const {
+  LEDGER_ASSERT(!commits.empty() && commits.size() == block_bytes.size());
   Staged staged;
-  staged.tip = ChainTip{height, block.id()};
-  staged.blocks.emplace(height, std::move(block_bytes));
-  staged.block_heights.emplace(staged.tip.block_id, height);
-  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    const Hash hash = transaction_hash(block.transactions[i]);
-    if (tx_locations_.contains(hash)) continue;                     // the first location stays
-    LEDGER_ASSERT(i <= std::numeric_limits<std::uint32_t>::max());  // validated block limits
-    staged.tx_locations.try_emplace(hash, TxLocation{height, static_cast<std::uint32_t>(i)});
+  for (std::size_t b = 0; b < commits.size(); ++b) {
+    const BlockCommit& commit = commits[b];
+    const Block& block = commit.block;
+    const std::uint64_t height = block.header.height;
+    staged.tip = ChainTip{height, block.id()};
+    staged.blocks.emplace(height, std::move(block_bytes[b]));
+    staged.block_heights.emplace(staged.tip.block_id, height);
+    for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+      const Hash hash = transaction_hash(block.transactions[i]);
+      if (tx_locations_.contains(hash)) continue;                     // the first location stays
+      LEDGER_ASSERT(i <= std::numeric_limits<std::uint32_t>::max());  // validated block limits
+      staged.tx_locations.try_emplace(hash, TxLocation{height, static_cast<std::uint32_t>(i)});
+    }
+    staged.commit_certs.emplace(height, commit.commit_cert);
+    staged.results.emplace(height, commit.results);
+    for (const auto& [address, account] : commit.changed_accounts)
+      staged.changed_accounts.insert_or_assign(address, account);
   }
-  staged.commit_certs.emplace(height, commit.commit_cert);
-  staged.results.emplace(height, commit.results);
-  for (const auto& [address, account] : commit.changed_accounts) {
+  for (const auto& [address, account] : staged.changed_accounts) {
     if (!account.is_empty() && !accounts_.contains(address)) {
       staged.new_accounts.emplace(address, account);
     }
   }
+  staged.accumulator = commits.back().accumulator;
   return staged;
 }
 
-void MemoryChainStore::publish(Staged& staged, const BlockCommit& commit) {
+void MemoryChainStore::publish(Staged& staged) {
   blocks_.merge(staged.blocks);
   block_heights_.merge(staged.block_heights);
   tx_locations_.merge(staged.tx_locations);
   commit_certs_.merge(staged.commit_certs);
   results_.merge(staged.results);
-  for (const auto& [address, account] : commit.changed_accounts) {
+  for (const auto& [address, account] : staged.changed_accounts) {
     if (account.is_empty()) {
       accounts_.erase(address);
     } else if (auto it = accounts_.find(address); it != accounts_.end()) {
@@ -102,7 +116,7 @@ void MemoryChainStore::publish(Staged& staged, const BlockCommit& commit) {
   // Validation refused existing heights and ids, so every staged node moved.
   LEDGER_ASSERT(staged.blocks.empty() && staged.block_heights.empty());
   LEDGER_ASSERT(staged.tx_locations.empty() && staged.new_accounts.empty());
-  accumulator_ = commit.accumulator;
+  accumulator_ = std::move(staged.accumulator);
   tip_ = staged.tip;
 }
 

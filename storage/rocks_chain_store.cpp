@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <set>
+#include <span>
+#include <vector>
 
 #include "commit_validation.h"
 #include "exception_boundary.h"
@@ -31,8 +34,9 @@ struct RocksChainStore::Impl {
 
 struct RocksChainStore::PreparedCommit::Batch {
   explicit Batch(const Database& db) : builder(db) {}
-  BatchBuilder builder;  // every put and delete of the commit
-  ChainTip tip;          // the tip once the batch is written
+  BatchBuilder builder;            // every put and delete of the batch
+  std::uint64_t first_height = 0;  // the height of the batch's first block
+  ChainTip tip;                    // the tip once the batch is written: its last block
 };
 
 RocksChainStore::PreparedCommit::PreparedCommit(std::unique_ptr<Batch> batch)
@@ -258,10 +262,11 @@ void add_block(BatchBuilder& builder, const BlockCommit& commit, const Bytes& bl
   builder.put(Column::kResults, height_key, encode_block_results(commit.results));
 }
 
-// Indexes each transaction hash at its first location: a hash already indexed (by an earlier
-// block, or earlier in this block) keeps the location where it first appeared.
-Status add_transaction_index(const Database& db, BatchBuilder& builder, const Block& block) {
-  std::set<Hash> seen;
+// Indexes each transaction hash at its first location: a hash already indexed (by a stored
+// block, or earlier in this batch, which `seen` holds) keeps the location where it first
+// appeared.
+Status add_transaction_index(const Database& db, BatchBuilder& builder, const Block& block,
+                             std::set<Hash>& seen) {
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const Hash hash = transaction_hash(block.transactions[i]);
     if (!seen.insert(hash).second) continue;
@@ -277,8 +282,15 @@ Status add_transaction_index(const Database& db, BatchBuilder& builder, const Bl
   return Status::ok();
 }
 
-void add_state(BatchBuilder& builder, const BlockCommit& commit, const ChainTip& tip) {
-  for (const auto& [address, account] : commit.changed_accounts) {
+// The accounts after the batch (the last value each address took in it), the accumulator after
+// its last block, and the new tip.
+void add_state(BatchBuilder& builder, std::span<const BlockCommit> commits, const ChainTip& tip) {
+  std::map<Address, Account> changed;
+  for (const BlockCommit& commit : commits) {
+    for (const auto& [address, account] : commit.changed_accounts)
+      changed.insert_or_assign(address, account);
+  }
+  for (const auto& [address, account] : changed) {
     const std::string key = detail::array_key(address.bytes);
     if (account.is_empty()) {
       builder.remove(Column::kAccounts, key);
@@ -286,7 +298,7 @@ void add_state(BatchBuilder& builder, const BlockCommit& commit, const ChainTip&
       builder.put(Column::kAccounts, key, encode_account(account));
     }
   }
-  builder.put(Column::kMeta, detail::kMetaAccumulatorKey, commit.accumulator.encode());
+  builder.put(Column::kMeta, detail::kMetaAccumulatorKey, commits.back().accumulator.encode());
   builder.put(Column::kMeta, detail::kMetaTipHeightKey,
               detail::as_view(detail::u64_bytes(tip.height)));
   builder.put(Column::kMeta, detail::kMetaTipIdKey, tip.block_id.bytes);
@@ -335,41 +347,57 @@ consensus::TreeStore& RocksChainStore::tree_store() {
   return impl_->tree;
 }
 
-Status RocksChainStore::commit(const BlockCommit& commit) {
+Status RocksChainStore::commit_batch(std::span<const BlockCommit> commits) {
   return detail::guard_exceptions("commit", [&]() -> Status {
-    LEDGER_ASSIGN_OR_RETURN(PreparedCommit prepared, prepare(commit));
+    LEDGER_ASSIGN_OR_RETURN(PreparedCommit prepared, prepare(commits));
     return write(std::move(prepared));
   });
 }
 
 StatusOr<RocksChainStore::PreparedCommit> RocksChainStore::prepare(
-    const BlockCommit& commit) const {
+    std::span<const BlockCommit> commits) const {
   const Database& db = *impl_->db;
-  const std::uint64_t height = commit.block.header.height;
-  const Bytes block_bytes = encode_block(commit.block);
-  LEDGER_ASSIGN_OR_RETURN(
-      std::optional<std::string> existing,
-      db.get(Column::kBlocks, detail::u64_bytes(height), height_what("block", height)));
-  detail::CommitTarget target{chain_id_, tip(), existing.has_value(), options_.block_limits,
-                              block_bytes.size()};
-  LEDGER_RETURN_IF_ERROR(detail::validate_commit(commit, target));
+  std::vector<Bytes> block_bytes;
+  std::vector<std::size_t> sizes;
+  for (const BlockCommit& commit : commits) {
+    block_bytes.push_back(encode_block(commit.block));
+    sizes.push_back(block_bytes.back().size());
+  }
+  const detail::BatchTarget target{
+      chain_id_, tip(), options_.block_limits, [&db](std::uint64_t height) -> StatusOr<bool> {
+        LEDGER_ASSIGN_OR_RETURN(
+            std::optional<std::string> existing,
+            db.get(Column::kBlocks, detail::u64_bytes(height), height_what("block", height)));
+        return existing.has_value();
+      }};
+  LEDGER_RETURN_IF_ERROR(detail::validate_batch(commits, sizes, target));
 
   auto batch = std::make_unique<PreparedCommit::Batch>(db);
-  batch->tip = ChainTip{height, commit.block.id()};
-  add_block(batch->builder, commit, block_bytes, batch->tip.block_id);
-  LEDGER_RETURN_IF_ERROR(add_transaction_index(db, batch->builder, commit.block));
-  add_state(batch->builder, commit, batch->tip);
+  std::set<Hash> indexed;  // transaction hashes indexed by this batch, or found already indexed
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    const BlockCommit& commit = commits[i];
+    batch->tip = ChainTip{commit.block.header.height, commit.block.id()};
+    add_block(batch->builder, commit, block_bytes[i], batch->tip.block_id);
+    LEDGER_RETURN_IF_ERROR(add_transaction_index(db, batch->builder, commit.block, indexed));
+  }
+  add_state(batch->builder, commits, batch->tip);
   LEDGER_RETURN_IF_ERROR(batch->builder.status());
+  batch->first_height = commits.front().block.header.height;
   return PreparedCommit(std::move(batch));
 }
 
 Status RocksChainStore::write(PreparedCommit prepared) {
   LEDGER_ASSERT(prepared.batch_ != nullptr);
   PreparedCommit::Batch& batch = *prepared.batch_;
-  LEDGER_RETURN_IF_ERROR(
-      impl_->db->write(batch.builder.batch(), height_what("block", batch.tip.height)));
+  const std::string what = batch.first_height == batch.tip.height
+                               ? height_what("block", batch.tip.height)
+                               : "blocks at heights " + std::to_string(batch.first_height) +
+                                     " to " + std::to_string(batch.tip.height);
+  LEDGER_RETURN_IF_ERROR(impl_->db->write(batch.builder.batch(), what));
   std::lock_guard lock(impl_->tip_mutex);
-  LEDGER_ASSERT(impl_->tip ? batch.tip.height == impl_->tip->height + 1 : batch.tip.height == 0);
+  LEDGER_ASSERT(impl_->tip ? batch.first_height == impl_->tip->height + 1
+                           : batch.first_height == 0);
+  LEDGER_ASSERT(batch.first_height <= batch.tip.height);
   impl_->tip = batch.tip;
   return Status::ok();
 }

@@ -1,6 +1,8 @@
 // SubscribeBlocks on a real dev chain: every committed block exactly once and in height order,
 // replay from a past height and then live blocks, a status (not a hang) when the node stops,
 // and subscribers that never read cannot hold up commits or take more than subscribers_max.
+// On a testnet with failed rounds: blocks committed together by one 2-chain reach subscribers
+// and commit waiters all at once.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,6 +13,7 @@
 
 #include "harness.h"
 #include "itest_util.h"
+#include "testnet_harness.h"
 
 namespace ledger::itest {
 namespace {
@@ -60,6 +63,11 @@ class BlockStream {
   std::vector<ledger::v1::Block> blocks() const {
     std::lock_guard lock(mutex_);
     return blocks_;
+  }
+  // The final status if the stream has ended.
+  std::optional<grpc::Status> end() const {
+    std::lock_guard lock(mutex_);
+    return end_;
   }
 
  private:
@@ -310,6 +318,68 @@ TEST(SubscribeBlocks, SubscribersThatNeverRead_DoNotHoldUpCommits) {
       10s);
   EXPECT_TRUE(slot_free) << "subscriber slots were not released after the streams closed";
   EXPECT_EQ(node.stop(), 0);
+}
+
+// Whether `block` was committed together with a later block: its commit certificate (shared by
+// the batch) certifies a block above its child, so its B0 is a later block.
+bool committed_with_a_later_block(const ledger::v1::Block& block) {
+  return block.commit_cert().height() > block.header().height() + 1;
+}
+
+// Issue 11, point 9. With one of four validators paused, every turn of the leader rotation has
+// a failed round, and the 2-chain after it commits two or more blocks at once, under one
+// certificate naming the last of them. The stream, live, must serve every block of such a
+// batch (reading a block's certificate reads the batch's last block), and a commit waiter woken
+// by the batch must find its block readable. Before the fix the blocks of a batch were
+// published one by one and the stream ended with INTERNAL ("the block its commit certificate
+// builds on ... cannot be read").
+TEST(SubscribeBlocks, Testnet_BatchesAfterFailedRounds_ReachReadersAllAtOnce) {
+  constexpr std::size_t kLiveBatches = 6;  // multi-block batches to see streamed live
+  Testnet net;
+  ASSERT_TRUE(net.start());
+  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  net.node(3).pause();
+  TestnetNode& node = net.node(0);
+  const auto paused_at = node.height();
+  ASSERT_TRUE(paused_at.has_value());
+  BlockStream stream(node.rpc_address(), 1);
+  auto stub = connect(node.rpc_address());
+
+  // Transfers submitted with wait_for_commit, each followed at once by GetBlock of the height
+  // the answer names (what `ledgerctl bench` does), until enough batches went by live.
+  const Signer recipient = random_signer();
+  std::uint64_t nonce = 0;
+  std::size_t live_batches = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (live_batches < kLiveBatches && !stream.end() &&
+         std::chrono::steady_clock::now() < deadline) {
+    const auto tx = net.transfer(net.faucet(), nonce, recipient.public_key(), 1);
+    ledger::v1::SubmitTransactionResponse response;
+    const grpc::Status submitted = submit(*stub, tx, /*wait_for_commit=*/true, &response);
+    ASSERT_TRUE(submitted.ok()) << "nonce " << nonce << ": " << submitted.error_message();
+    ASSERT_EQ(response.status(), ledger::v1::TX_STATUS_COMMITTED) << response.ShortDebugString();
+    ++nonce;
+    ledger::v1::Block block;
+    const grpc::Status read = get_block(*stub, response.height(), &block);
+    ASSERT_TRUE(read.ok()) << "GetBlock " << response.height()
+                           << " right after its commit: " << read.error_message();
+    ASSERT_GT(block.transactions_size(), static_cast<int>(response.index()));
+    EXPECT_EQ(block.transactions(static_cast<int>(response.index())).hash(), hash_hex(tx));
+    live_batches = 0;
+    for (const auto& streamed : stream.blocks()) {
+      if (streamed.header().height() > *paused_at && committed_with_a_later_block(streamed)) {
+        ++live_batches;
+      }
+    }
+  }
+  const auto end = stream.end();
+  ASSERT_FALSE(end.has_value()) << "the stream ended: " << end->error_code() << " "
+                                << end->error_message();
+  ASSERT_GE(live_batches, kLiveBatches) << "too few multi-block batches within 20 s to test them ("
+                                        << describe_heights(net.validators()) << ")";
+  stream.cancel();
+  const auto blocks = stream.blocks();
+  expect_chain(node.stub(), blocks, 1);
 }
 
 }  // namespace

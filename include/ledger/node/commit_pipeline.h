@@ -1,16 +1,21 @@
-// The commit pipeline: what happens to a block consensus (or block sync) committed
-// (docs/architecture.md). Execute it on the committed tip (through SpeculativeState, which has
-// usually executed it already), store it with its commit certificate in one synced write, evict
-// what it made obsolete from the mempool. Publishing the new tip to queries and subscribers is
-// the shell's job, after commit() returns.
-// Inputs: a committed block, its id and its commit certificate. Output: OK, or an error after
-// which the node must stop (an I/O or corruption error, or a safety violation: a different
-// block already committed at that height).
+// The commit pipeline: what happens to blocks consensus (or block sync) committed
+// (docs/architecture.md, docs/storage.md "Committing blocks"). Check each block's state root
+// against the state after its parent, execute it (through SpeculativeState, which has usually
+// executed it already), store the whole batch with its commit certificates in ONE synced
+// ChainStore::commit_batch, then evict what it made obsolete from the mempool. Publishing the
+// new tip to queries, subscribers and commit waiters is the shell's job, once, after commit()
+// returns: readers see a batch all at once, never a block whose commit certificate names a block
+// that is not committed yet (issue 11, point 9).
+// Inputs: committed blocks. Output: the blocks newly stored (those at or below the tip were
+// committed already, by block sync), or an error after which the node must stop.
 //
 // Thread-compatible: the event loop (or the simulator) calls it; the chain store may be read
 // concurrently by other threads (it is thread-safe for reads).
 #pragma once
 
+#include <vector>
+
+#include "ledger/consensus/replica.h"
 #include "ledger/core/block.h"
 #include "ledger/core/genesis.h"
 #include "ledger/core/status.h"
@@ -28,12 +33,21 @@ class CommitPipeline {
   // Every reference must outlive the pipeline.
   CommitPipeline(storage::ChainStore& store, SpeculativeState& speculative, Mempool& mempool);
 
-  // Commits `block` (id `id`) on the tip. A block at or below the tip with the same id is
-  // already committed (by block sync): OK, nothing done. Errors: kInternal "safety violation"
-  // when another block is stored at that height; the store's and the executor's errors.
-  Status commit(const Block& block, const Hash& id, const QuorumCert& commit_cert);
+  // `blocks` are consecutive heights, each the child of the one before; blocks that share a
+  // commit certificate must come in one call. Those at or below the tip must be the stored
+  // blocks; the others, the first of which is the child of the tip, are stored as one batch.
+  // Returns what was newly stored, in order. Errors, with nothing stored: kInternal "safety
+  // violation" if a block at a stored height is not the stored block; kInvalidArgument if a
+  // header's state root is not the state after its parent; an execution error; the store's
+  // refusal or I/O error. A mempool eviction error comes after the batch is stored.
+  StatusOr<std::vector<consensus::CommittedBlock>> commit(
+      std::vector<consensus::CommittedBlock> blocks);
 
  private:
+  Status check_committed_already(const Block& block, const Hash& id) const;
+  StatusOr<storage::BlockCommit> execute_for_commit(const consensus::CommittedBlock& committed,
+                                                    const Hash& id);
+
   storage::ChainStore& store_;
   SpeculativeState& speculative_;
   Mempool& mempool_;

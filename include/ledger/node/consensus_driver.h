@@ -33,7 +33,8 @@ class Outbox {
 
 // What a handle() call did, for the shell to publish and log.
 struct DriverOutcome {
-  std::vector<consensus::CommittedBlock> committed;  // stored, in order
+  // Newly stored, in order, all in one synced write: publish the tip once, after the last.
+  std::vector<consensus::CommittedBlock> committed;
   std::optional<consensus::PayloadRequest> payload_request;
   std::vector<consensus::Rejection> rejections;
   std::size_t evidence = 0;  // equivocations recorded

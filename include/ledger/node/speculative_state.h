@@ -52,6 +52,8 @@ class SpeculativeState {
   // True if some block from `id` down to (excluding) the committed tip has transactions.
   bool uncommitted_transactions_below(const Hash& id) const;
 
+  // Whether block `id` is executed and remembered (not the committed tip).
+  bool executed(const Hash& id) const { return executed_.contains(id); }
   // Drops a block's entry (committed, so now read from the chain store, or pruned).
   void forget(const Hash& id);
   // Drops every entry (the committed tip moved by other means than these blocks).

@@ -73,12 +73,19 @@ class NodeApi {
   //   kUnavailable         the node is shutting down
   virtual Status submit(const SignedTransfer& tx) = 0;
 
+  // Blocks and committed transactions are answered from heights up to latest_height() only.
+  // Blocks committed together (one batch) become visible together, when the latest height
+  // moves past all of them, so a block found here has its commit certificate's B0 (the last
+  // block of its batch) readable too, and a transaction found committed has its block readable.
+
   // Pending or committed; kNotFound if neither.
   virtual StatusOr<TxLookup> transaction(const Hash& tx_hash) const = 0;
-  // The committed location of a transaction; kNotFound if it is not committed.
+  // The committed location of a transaction; kNotFound if it is not committed (or not visible
+  // yet: its height is above latest_height()).
   virtual StatusOr<CommittedTx> committed_transaction(const Hash& tx_hash) const = 0;
 
-  // As of the latest committed height.
+  // As of AccountAt::height, the latest committed height when called, or of a later height
+  // (a batch being committed may be read before latest_height() moves past it).
   virtual StatusOr<AccountAt> account(const Address& address) const = 0;
 
   // kNotFound for a height above the tip or an unknown id.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "ledger/core/block.h"
@@ -56,13 +57,25 @@ class ChainStore : public AccountReader {
   // nullopt until the genesis block is committed.
   virtual std::optional<ChainTip> tip() const = 0;
 
-  // Appends one block. Refused, with nothing written:
-  //  - kAlreadyExists if the height is already stored (never an overwrite);
-  //  - kFailedPrecondition if the height is not tip + 1 (0 for an empty store), the parent id
+  // Appends consecutive blocks in ONE atomic, synced write: readers (tip() and every read
+  // below) see either none of the batch or all of it, never a prefix. Blocks committed by one
+  // 2-chain share a commit certificate that names the last of them (B0), so a block of such a
+  // group must be committed in the same batch as B0 (a reader of the first block's certificate
+  // must be able to read B0).
+  // Every block is validated as if the one before it in the batch were the tip (the first one
+  // against the store's tip). Refused, with nothing of the batch written, if any block is:
+  //  - kAlreadyExists if its height is already stored (never an overwrite);
+  //  - kFailedPrecondition if its height is not tip + 1 (0 for an empty store), the parent id
   //    is not the tip's id, the chain id differs, the results count does not match, or the
-  //    accumulator digest differs from results.state_root.
-  // kIoError if the write failed; then nothing of it is visible.
-  virtual Status commit(const BlockCommit& commit) = 0;
+  //    accumulator digest differs from results.state_root;
+  //  - kInvalidArgument if the block exceeds the store's block limits, or its transactions do
+  //    not match header.transactions_root (the message names the height).
+  // kInvalidArgument for an empty batch. kIoError if the write failed; then nothing of the
+  // batch is visible. A refusal has the code and message a one-block commit of the offending
+  // block would get, after "block <i> of a batch of <n>: " when the batch has several blocks.
+  virtual Status commit_batch(std::span<const BlockCommit> commits) = 0;
+  // A batch of one block.
+  Status commit(const BlockCommit& commit) { return commit_batch(std::span(&commit, 1)); }
 
   // kNotFound when absent; kCorruption when stored bytes do not decode.
   virtual StatusOr<Block> block_at(std::uint64_t height) const = 0;

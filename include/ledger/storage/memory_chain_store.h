@@ -14,6 +14,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "ledger/storage/chain_store.h"
 #include "ledger/storage/memory_safety_store.h"
@@ -36,10 +37,11 @@ class MemoryChainStore final : public ChainStore {
   const std::string& chain_id() const override { return chain_id_; }
   std::optional<ChainTip> tip() const override;
 
-  // ChainStore::commit, with RocksChainStore's additions: kInvalidArgument for a block over
-  // Options::block_limits, and the transaction index keeps a hash's first location. Either all
-  // of the commit becomes visible or none of it.
-  Status commit(const BlockCommit& commit) override;
+  // ChainStore::commit_batch, with RocksChainStore's additions: kInvalidArgument for a block
+  // over Options::block_limits, and the transaction index keeps a hash's first location (also
+  // within a batch). The whole batch becomes visible under one exclusive lock: a reader sees
+  // all of it or none of it.
+  Status commit_batch(std::span<const BlockCommit> commits) override;
 
   StatusOr<Block> block_at(std::uint64_t height) const override;
   StatusOr<Bytes> raw_block_at(std::uint64_t height) const override;
@@ -59,10 +61,10 @@ class MemoryChainStore final : public ChainStore {
   MemorySafetyStore& safety_store() { return safety_; }
 
  private:
-  // Everything a commit adds, built before any of it is made visible.
+  // Everything a batch adds, built before any of it is made visible.
   struct Staged;
-  Staged stage(const BlockCommit& commit, Bytes block_bytes) const;
-  void publish(Staged& staged, const BlockCommit& commit);
+  Staged stage(std::span<const BlockCommit> commits, std::vector<Bytes> block_bytes) const;
+  void publish(Staged& staged);
 
   const std::string chain_id_;
   const Options options_;

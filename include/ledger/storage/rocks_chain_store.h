@@ -15,9 +15,10 @@
 //                 "high_tc"               -> encode_tc
 //   meta          chain_id, schema_version (u32 BE), tip_height (u64 BE), tip_id,
 //                 state_accumulator (StateAccumulator::encode)
-// A commit is one WriteBatch written with sync, so after a crash at any instant the store
-// reopens at the previous or the new tip, never between them. Schema 2 added "tree"; a
-// schema 1 database is refused (migrate or resync).
+// A commit (of one block or a batch of consecutive blocks) is one WriteBatch written with
+// sync, so after a crash at any instant the store reopens at the previous or the new tip,
+// never between them. Schema 2 added "tree"; a schema 1 database is refused (migrate or
+// resync).
 //
 // Thread-safety: as ChainStore (reads concurrent with each other and with one committer).
 // The object owns the RocksDB instance; it is neither copyable nor movable, and closing it
@@ -69,13 +70,16 @@ class RocksChainStore final : public ChainStore {
   const std::string& chain_id() const override { return chain_id_; }
   std::optional<ChainTip> tip() const override;
 
-  // ChainStore::commit. In addition kInvalidArgument if the block exceeds
+  // ChainStore::commit_batch. In addition kInvalidArgument if a block exceeds
   // Options::block_limits (it could never be read back). The transaction index keeps the first
-  // location of a transaction hash: a replayed transaction (recorded as failed) does not move it.
-  // Returns once the batch is synced to disk. After a kIoError RocksDB refuses further writes
-  // and the node must stop: a restart then finds the block either wholly committed (if the
-  // write reached the log before failing) or absent, never in part.
-  Status commit(const BlockCommit& commit) override;
+  // location of a transaction hash: a replayed transaction (recorded as failed) does not move
+  // it, also when both copies are in one batch. Every block of the batch, and the new tip, go
+  // into one WriteBatch; RocksDB makes a WriteBatch visible to reads at once, and the cached
+  // tip() moves only after the write. Returns once the batch is synced to disk. After a
+  // kIoError RocksDB refuses further writes and the node must stop: a restart then finds the
+  // batch either wholly committed (if the write reached the log before failing) or absent,
+  // never in part.
+  Status commit_batch(std::span<const BlockCommit> commits) override;
 
   StatusOr<Block> block_at(std::uint64_t height) const override;
   StatusOr<Bytes> raw_block_at(std::uint64_t height) const override;
@@ -107,7 +111,7 @@ class RocksChainStore final : public ChainStore {
 
   struct Impl;
 
-  // A commit that passed validation, encoded into one write batch but not yet written.
+  // A commit (batch) that passed validation, encoded into one write batch but not yet written.
   // Destroying it unwritten is exactly what a crash just before the write leaves behind.
   class PreparedCommit {
    public:
@@ -124,8 +128,9 @@ class RocksChainStore final : public ChainStore {
 
   RocksChainStore(std::string chain_id, const Options& options, std::unique_ptr<Impl> impl);
 
-  // commit() is prepare() then write(): validation and encoding, then the one synced write.
-  StatusOr<PreparedCommit> prepare(const BlockCommit& commit) const;
+  // commit_batch() is prepare() then write(): validation and encoding, then the one synced
+  // write.
+  StatusOr<PreparedCommit> prepare(std::span<const BlockCommit> commits) const;
   Status write(PreparedCommit prepared);
 
   const std::string chain_id_;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,12 @@ class RocksChainStoreTestPeer {
  public:
   // Validates `commit` and builds its write batch, then destroys the batch unwritten: what a
   // process killed just before the write leaves behind.
-  static Status prepare_and_drop(RocksChainStore& store, const BlockCommit& commit) {
-    auto prepared = store.prepare(commit);
+  static Status prepare_and_drop(RocksChainStore& store, std::span<const BlockCommit> commits) {
+    auto prepared = store.prepare(commits);
     return prepared.status();
+  }
+  static Status prepare_and_drop(RocksChainStore& store, const BlockCommit& commit) {
+    return prepare_and_drop(store, std::span(&commit, 1));
   }
 };
 
@@ -316,6 +320,57 @@ TEST_F(RocksChainStoreTest, TornWrite_UnwrittenBatchLeavesThePreviousTip) {
   // The lost block can be committed again once the node restarts.
   Status status = store_->commit(lost);
   EXPECT_TRUE(status.is_ok()) << status.to_string();
+}
+
+// The shared certificate of a batch names its last block, B0 (see next_batch in the conformance
+// suite); after a reopen, the tip is that last block and every certificate rests on a stored
+// block.
+TEST_F(RocksChainStoreTest, Batch_ReopensAtItsLastBlock) {
+  ASSERT_NO_FATAL_FAILURE(build_closed_chain(1));
+  std::vector<BlockCommit> batch;
+  for (int i = 0; i < 3; ++i)
+    batch.push_back(chain_.next(transfers()));
+  for (BlockCommit& commit : batch)
+    commit.commit_cert = batch.back().commit_cert;
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  Status status = store_->commit_batch(batch);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  close();
+
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  EXPECT_EQ(store_->tip(), (ChainTip{4, batch.back().block.id()}));
+  for (const BlockCommit& commit : batch) {
+    const std::uint64_t height = commit.block.header.height;
+    EXPECT_EQ(*store_->block_at(height), commit.block);
+    auto cert = store_->commit_cert_at(height);
+    ASSERT_TRUE(cert.is_ok()) << cert.status().to_string();
+    EXPECT_EQ(*store_->height_of(cert->data.parent_id), 4u);
+  }
+  for (const auto& [address, account] : chain_.accounts())
+    EXPECT_EQ(*store_->account(address), account);
+  EXPECT_EQ(*store_->accumulator(), chain_.accumulator());
+}
+
+TEST_F(RocksChainStoreTest, TornWrite_UnwrittenBatchLeavesNothingOfIt) {
+  ASSERT_NO_FATAL_FAILURE(build_closed_chain(1));
+  const std::map<Address, Account> accounts_before = chain_.accounts();
+  const BlockCommit tip = chain_.last();
+  std::vector<BlockCommit> batch;
+  for (int i = 0; i < 2; ++i)
+    batch.push_back(chain_.next(transfers()));
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  ASSERT_TRUE(RocksChainStoreTestPeer::prepare_and_drop(*store_, batch).is_ok());
+  close();  // the "crash"
+
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  EXPECT_EQ(store_->tip(), (ChainTip{1, tip.block.id()}));
+  for (const BlockCommit& commit : batch) {
+    EXPECT_EQ(store_->block_at(commit.block.header.height).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(store_->height_of(commit.block.id()).status().code(), StatusCode::kNotFound);
+  }
+  for (const auto& [address, account] : accounts_before)
+    EXPECT_EQ(*store_->account(address), account);
+  EXPECT_EQ(*store_->accumulator(), tip.accumulator);
 }
 
 TEST_F(RocksChainStoreTest, CorruptedBlockBytes_BlockAtReportsCorruption) {
