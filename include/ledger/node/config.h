@@ -52,6 +52,9 @@ struct P2pConfig {
   std::size_t gossip_batch_max = 2000;        // 1..100000 transactions per batch
   std::uint32_t sync_blocks_max = 64;         // 1..10000 committed blocks per sync request
   std::uint64_t status_interval_ms = 1000;    // 10..600000: committed height told to peers
+  // 1..100000: sync requests answered per peer per second (a token bucket of as many tokens);
+  // more are dropped unanswered.
+  std::uint32_t sync_requests_per_second = 50;
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };
