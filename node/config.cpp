@@ -243,6 +243,9 @@ void visit_keys(Config& c, Visitor& v) {
             "Transactions in one gossip batch.");
   v.integer("sync_blocks_max", c.p2p.sync_blocks_max, Range{1, 10'000},
             "Committed blocks asked for in one block-sync request.");
+  v.integer("sync_requests_per_second", c.p2p.sync_requests_per_second, Range{1, 100'000},
+            "Block-sync requests answered per peer per second (bursts of as many); more are "
+            "dropped unanswered.");
   v.integer("status_interval_ms", c.p2p.status_interval_ms, Range{10, 600'000},
             "How often this node tells its peers its committed height.");
   v.integer("block_requests_per_second", c.p2p.block_requests_per_second, Range{1, 100'000},

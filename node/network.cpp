@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
@@ -22,10 +21,14 @@ constexpr std::size_t kGossipQueueBatches = 16;
 // A validator more than this many blocks behind its best peer syncs blocks instead of waiting
 // for consensus to fetch them; a full node syncs whenever a peer is ahead.
 constexpr std::uint64_t kValidatorSyncLagBlocks = 8;
-// A sync request unanswered for this long is abandoned, and that peer avoided for a while.
+// A sync request unanswered for this long is a failure of that peer.
 constexpr std::chrono::milliseconds kSyncTimeout{10'000};
-constexpr std::chrono::milliseconds kSyncAvoid{30'000};
-// Room for the envelope and the certificate around each synced block.
+// A peer that failed a sync request waits kSyncBackoffMin, doubling with each consecutive
+// failure up to kSyncBackoffMax; after any failure no request leaves for kSyncRetryInterval.
+constexpr std::chrono::milliseconds kSyncBackoffMin{1'000};
+constexpr std::chrono::milliseconds kSyncBackoffMax{60'000};
+constexpr std::chrono::milliseconds kSyncRetryInterval{250};
+// Room for the envelope around a message's own bytes.
 constexpr std::size_t kEnvelopeSlack = 64 * 1024;
 
 std::string peer_name(const PublicKey& key) {
@@ -41,6 +44,52 @@ std::shared_ptr<const Bytes> serialize(const wire::Envelope& envelope) {
 
 std::string as_string(const Bytes& bytes) {
   return std::string(bytes.begin(), bytes.end());
+}
+
+Bytes to_bytes(const std::string& text) {
+  return Bytes(text.begin(), text.end());
+}
+
+SyncResponseMessage from_wire(const wire::SyncResponse& in) {
+  SyncResponseMessage out;
+  out.from_height = in.from_height();
+  out.committed_height = in.committed_height();
+  out.blocks.reserve(static_cast<std::size_t>(in.blocks_size()));
+  for (const wire::SyncedBlock& synced : in.blocks()) {
+    out.blocks.push_back({to_bytes(synced.block()), to_bytes(synced.commit_cert())});
+  }
+  out.proof_headers.reserve(static_cast<std::size_t>(in.proof_headers_size()));
+  for (const std::string& header : in.proof_headers())
+    out.proof_headers.push_back(to_bytes(header));
+  return out;
+}
+
+void to_wire(const SyncResponseMessage& in, wire::SyncResponse& out) {
+  out.set_from_height(in.from_height);
+  out.set_committed_height(in.committed_height);
+  for (const auto& item : in.blocks) {
+    wire::SyncedBlock* synced = out.add_blocks();
+    synced->set_block(as_string(item.block));
+    synced->set_commit_cert(as_string(item.commit_cert));
+  }
+  for (const Bytes& header : in.proof_headers)
+    out.add_proof_headers(as_string(header));
+}
+
+void log_notes(const std::vector<SyncNote>& notes) {
+  for (const SyncNote& note : notes) {
+    switch (note.level) {
+      case SyncNote::Level::kDebug:
+        spdlog::debug("{}", note.text);
+        break;
+      case SyncNote::Level::kInfo:
+        spdlog::info("{}", note.text);
+        break;
+      case SyncNote::Level::kWarn:
+        spdlog::warn("{}", note.text);
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -68,6 +117,7 @@ Status Node::Impl::start_network() {
   t.write_timeout = std::chrono::milliseconds(config.write_timeout_ms);
   t.dial_backoff_min = std::chrono::milliseconds(config.dial_backoff_min_ms);
   t.dial_backoff_max = std::chrono::milliseconds(config.dial_backoff_max_ms);
+  start_sync();
   LEDGER_ASSIGN_OR_RETURN(transport, p2p::Transport::start(io, options.node_key, t, *this));
   spdlog::info("p2p: node key {}, {} peers configured, {}", peer_name(node_id), t.peers.size(),
                is_validator() ? "validator" : "full node");
@@ -109,11 +159,8 @@ void Node::Impl::on_disconnected(const PublicKey& peer) {
   block_service.forget_peer(peer);
   publish_network();
   spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers.size());
-  if (sync && sync->peer == peer) {
-    sync.reset();
-    sync_timer.cancel();
-    maybe_start_sync();
-  }
+  log_notes(block_sync->on_peer_gone(peer, std::chrono::steady_clock::now()).notes);
+  drive_sync();
 }
 
 // ---- Incoming frames --------------------------------------------------------------------------
@@ -137,15 +184,14 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
       return;
     }
     case wire::Envelope::kStatus: {
-      auto it = peers.find(peer);
-      if (it == peers.end()) return;
-      it->second.status_known = true;
-      it->second.committed_height = envelope.status().committed_height();
-      maybe_start_sync();
+      if (!peers.contains(peer)) return;
+      log_notes(block_sync->on_peer_status(peer, envelope.status().committed_height()).notes);
+      drive_sync();
       return;
     }
     case wire::Envelope::kSyncRequest:
-      on_sync_request(peer, envelope.sync_request().from_height(), envelope.sync_request().count());
+      on_sync_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
+                                               envelope.sync_request().count()});
       return;
     case wire::Envelope::kSyncResponse:
       on_sync_response(peer, envelope.sync_response());
@@ -336,7 +382,7 @@ void Node::Impl::schedule_status() {
     if (error || stopping) return;
     broadcast_status();
     publish_network();
-    maybe_start_sync();
+    drive_sync();
     schedule_status();
   });
 }
@@ -361,118 +407,94 @@ void Node::Impl::broadcast_status() {
     send_status(peer);
 }
 
-// ---- Block sync -------------------------------------------------------------------------------
+// ---- Block sync ------------------------------------------------------------------------------
 
-void Node::Impl::maybe_start_sync() {
-  if (sync || stopping || !transport) return;
-  const std::uint64_t height = store->tip()->height;
-  const std::uint64_t lag = is_validator() ? kValidatorSyncLagBlocks : 0;
+void Node::Impl::start_sync() {
+  BlockSyncConfig c;
+  c.chain_id = replica_config.chain_id;
+  c.validators = replica_config.validators;
+  c.genesis_qc = genesis_qc(replica_config.genesis);
+  c.block_limits = replica_config.block_limits;
+  c.verified_certs_max = replica_config.verified_certs_max;
+  c.blocks_max = options.config.p2p.sync_blocks_max;
+  c.proof_headers_max = options.config.consensus.pending_blocks_max;
+  c.lag_blocks = is_validator() ? kValidatorSyncLagBlocks : 0;
+  c.request_timeout = kSyncTimeout;
+  c.backoff_min = kSyncBackoffMin;
+  c.backoff_max = kSyncBackoffMax;
+  c.retry_interval = kSyncRetryInterval;
+  c.peers_max = options.config.p2p.connections_max;
+  block_sync = std::make_unique<BlockSync>(std::move(c));
+
+  SyncServiceConfig s;
+  s.blocks_max = options.config.p2p.sync_blocks_max;
+  s.proof_headers_max = options.config.consensus.pending_blocks_max;
+  s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
+  s.requests_per_second = options.config.p2p.sync_requests_per_second;
+  s.peers_max = options.config.p2p.connections_max;
+  sync_service = std::make_unique<SyncService>(*store, s);
+}
+
+// Runs BlockSync's poll: sends the request it returns and wakes up again when it asks to.
+void Node::Impl::drive_sync() {
+  if (stopping || !transport || !block_sync) return;
   const auto now = std::chrono::steady_clock::now();
-  std::erase_if(sync_avoid, [&](const auto& entry) { return entry.second <= now; });
-  std::optional<PublicKey> best;
-  std::uint64_t best_height = height + lag;
-  for (const auto& [peer, state] : peers) {
-    if (!state.status_known || state.committed_height <= best_height) continue;
-    if (auto avoid = sync_avoid.find(peer); avoid != sync_avoid.end() && avoid->second > now) {
-      continue;
+  SyncOutput out = block_sync->poll(*store->tip(), now);
+  log_notes(out.notes);
+  if (out.request) {
+    const SyncRequestOut& request = *out.request;
+    wire::Envelope envelope;
+    envelope.mutable_sync_request()->set_from_height(request.request.from_height);
+    envelope.mutable_sync_request()->set_count(request.request.count);
+    if (!transport->send(request.peer, serialize(envelope))) {
+      log_notes(block_sync->on_peer_gone(request.peer, now).notes);
     }
-    best = peer;
-    best_height = state.committed_height;
   }
-  if (!best) return;
-  const std::uint32_t count = options.config.p2p.sync_blocks_max;
-  sync = SyncRequestState{*best, height + 1, now + kSyncTimeout};
-  wire::Envelope envelope;
-  envelope.mutable_sync_request()->set_from_height(height + 1);
-  envelope.mutable_sync_request()->set_count(count);
-  if (!transport->send(*best, serialize(envelope))) {
-    sync.reset();
+  const auto next = block_sync->next_poll(now);
+  if (!next) {
+    sync_timer.cancel();
     return;
   }
-  spdlog::debug("sync: asking {} for {} blocks from height {} (its tip {})", peer_name(*best),
-                count, height + 1, best_height);
-  sync_timer.expires_at(sync->deadline);
+  sync_timer.expires_at(std::max(*next, now));
   sync_timer.async_wait([this](const boost::system::error_code& error) {
-    if (error || stopping || !sync) return;
-    spdlog::warn("sync: {} did not answer within {} ms; asking another peer", peer_name(sync->peer),
-                 kSyncTimeout.count());
-    sync_avoid[sync->peer] = std::chrono::steady_clock::now() + kSyncAvoid;
-    sync.reset();
-    maybe_start_sync();
+    if (error || stopping) return;
+    drive_sync();
   });
 }
 
-void Node::Impl::on_sync_request(const PublicKey& peer, std::uint64_t from_height,
-                                 std::uint32_t count) {
-  const std::uint64_t tip = store->tip()->height;
+void Node::Impl::on_sync_request(const PublicKey& peer, const SyncRequestMessage& request) {
+  const SyncAdmission admission = sync_service->admit(peer, std::chrono::steady_clock::now());
+  if (admission.log_line) spdlog::warn("{}", *admission.log_line);
+  if (!admission.admitted) return;
   wire::Envelope envelope;
-  wire::SyncResponse* response = envelope.mutable_sync_response();
-  response->set_from_height(from_height);
-  response->set_committed_height(tip);
-  const std::uint64_t count_max =
-      std::min<std::uint64_t>(count, options.config.p2p.sync_blocks_max);
-  std::uint64_t bytes = 0;
-  for (std::uint64_t h = std::max<std::uint64_t>(from_height, 1);
-       h <= tip && h < from_height + count_max; ++h) {
-    auto raw = store->raw_block_at(h);
-    auto cert = store->commit_cert_at(h);
-    if (!raw.is_ok() || !cert.is_ok()) {
-      spdlog::error("sync: cannot read height {} for {}: {}", h, peer_name(peer),
-                    (raw.is_ok() ? cert.status() : raw.status()).to_string());
-      break;
-    }
-    const Bytes encoded_cert = encode_qc(cert.value());
-    bytes += raw.value().size() + encoded_cert.size() + 16;
-    if (bytes + kEnvelopeSlack > options.config.p2p.frame_bytes_max &&
-        response->blocks_size() > 0) {
-      break;
-    }
-    wire::SyncedBlock* synced = response->add_blocks();
-    synced->set_block(as_string(raw.value()));
-    synced->set_commit_cert(as_string(encoded_cert));
+  auto answer = sync_service->answer(request);
+  if (answer.is_ok()) {
+    log_notes(answer.value().notes);
+    to_wire(answer.value().response, *envelope.mutable_sync_response());
+  } else {
+    // No blocks: the asker counts it a failure of this node and asks another peer at once.
+    spdlog::error("sync: cannot answer {} from height {}: {}", peer_name(peer), request.from_height,
+                  answer.status().to_string());
+    envelope.mutable_sync_response()->set_from_height(request.from_height);
+    envelope.mutable_sync_response()->set_committed_height(store->tip()->height);
   }
   transport->send(peer, serialize(envelope));
 }
 
 void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncResponse& response) {
-  if (!sync || sync->peer != peer) {
-    spdlog::debug("sync: unsolicited response from {} ignored", peer_name(peer));
-    return;
-  }
-  sync.reset();
-  sync_timer.cancel();
-  if (auto it = peers.find(peer); it != peers.end()) {
-    it->second.status_known = true;
-    it->second.committed_height = response.committed_height();
-  }
-  if (static_cast<std::size_t>(response.blocks_size()) > options.config.p2p.sync_blocks_max) {
-    spdlog::warn("sync: {} answered with {} blocks, more than the {} asked for; ignored",
-                 peer_name(peer), response.blocks_size(), options.config.p2p.sync_blocks_max);
-    sync_avoid[peer] = std::chrono::steady_clock::now() + kSyncAvoid;
-    maybe_start_sync();
-    return;
-  }
-  std::vector<std::pair<Block, QuorumCert>> items;
-  Status decoded;
-  const BlockLimits limits = replica_config.block_limits;
-  for (const wire::SyncedBlock& synced : response.blocks()) {
-    auto block = decode_block(as_bytes(synced.block()), limits);
-    auto cert = decode_qc(as_bytes(synced.commit_cert()));
-    if (!block.is_ok() || !cert.is_ok()) {
-      decoded = (block.is_ok() ? cert.status() : block.status()).with_context("undecodable block");
-      break;
-    }
-    items.emplace_back(std::move(block).value(), std::move(cert).value());
-  }
+  const auto now = std::chrono::steady_clock::now();
+  SyncOutput out = block_sync->on_response(peer, from_wire(response), *store->tip(), now);
+  log_notes(out.notes);
   std::uint64_t committed = 0;
-  Status applied = decoded.is_ok() ? apply_synced(std::move(items), committed) : decoded;
-  if (!applied.is_ok()) {
-    if (applied.code() == StatusCode::kIoError || applied.code() == StatusCode::kCorruption ||
-        applied.code() == StatusCode::kInternal) {
-      return fail(applied.with_context("block sync"));
+  if (!out.commits.empty()) {
+    const Status applied = commit_synced(std::move(out.commits), committed);
+    if (!applied.is_ok()) {
+      if (applied.code() == StatusCode::kIoError || applied.code() == StatusCode::kCorruption ||
+          applied.code() == StatusCode::kInternal) {
+        return fail(applied.with_context("block sync"));
+      }
+      log_notes(block_sync->on_commit_refused(peer, applied.message(), now).notes);
     }
-    spdlog::warn("sync: refused blocks from {}: {}", peer_name(peer), applied.message());
-    sync_avoid[peer] = std::chrono::steady_clock::now() + kSyncAvoid;
   }
   if (committed > 0) {
     spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", committed,
@@ -483,73 +505,23 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
       if (!stopping) handle(replica->start());
     }
   }
-  if (!stopping) maybe_start_sync();
+  if (!stopping) drive_sync();
 }
 
-// Verifies and commits synced blocks in height order. Each block must extend the tip by hash,
-// and be committed by a verified certificate: a QC for B1 whose parent B0 (B1.round ==
-// B0.round + 1) is this block or a later block of the same response, so that hash links from
-// B0 down to this block authenticate it.
-Status Node::Impl::apply_synced(std::vector<std::pair<Block, QuorumCert>> items,
-                                std::uint64_t& committed) {
-  const auto tip = store->tip();
-  LEDGER_ASSERT(tip.has_value());
-  // Skip what we already have (the tip may have moved since the request).
-  std::size_t first = 0;
-  while (first < items.size() && items[first].first.header.height <= tip->height)
-    ++first;
-  if (first == items.size()) return Status::ok();
-  std::vector<Hash> ids;
-  Hash parent = tip->block_id;
-  std::uint64_t height = tip->height;
-  for (std::size_t i = first; i < items.size(); ++i) {
-    const BlockHeader& h = items[i].first.header;
-    ids.push_back(items[i].first.id());
-    if (h.chain_id != options.genesis.chain_id) {
-      return Status::invalid_argument("block for chain " + h.chain_id);
+// Commits blocks that BlockSync verified (hash links, transactions roots, certificates), one
+// batch per shared commit certificate, so that readers see each batch at once. The state root is
+// this node's to check: the commit pipeline compares it with the state after the parent.
+Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed) {
+  for (SyncCommitGroup& group : groups) {
+    std::vector<consensus::CommittedBlock> batch;
+    batch.reserve(group.blocks.size());
+    for (SyncedBlock& synced : group.blocks) {
+      batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
     }
-    if (h.height != height + 1 || h.parent_id != parent) {
-      return Status::invalid_argument("block at height " + std::to_string(h.height) +
-                                      " does not extend height " + std::to_string(height) + " (" +
-                                      to_hex(parent.bytes).substr(0, 12) + ")");
-    }
-    if (transactions_root(items[i].first.transactions) != h.transactions_root) {
-      return Status::invalid_argument("block at height " + std::to_string(h.height) +
-                                      ": transactions do not match the root");
-    }
-    parent = ids.back();
-    height = h.height;
-  }
-  std::unordered_map<Hash, std::size_t, HashHasher> position;  // block id -> index in items
-  for (std::size_t i = first; i < items.size(); ++i)
-    position.emplace(ids[i - first], i);
-  // The blocks up to the B0 their certificates name are committed as one batch (issue 11,
-  // point 9): commit_blocks checks each state root and publishes the tip once.
-  std::vector<consensus::CommittedBlock> batch;
-  std::size_t batch_end = first;  // the index of the last B0 the batch's certificates name
-  for (std::size_t i = first; i < items.size(); ++i) {
-    const Block& block = items[i].first;
-    const QuorumCert& cert = items[i].second;
-    const VoteData& d = cert.data;
-    const auto b0 = position.find(d.parent_id);
-    const bool proves = d.round == d.parent_round + 1 && b0 != position.end() && b0->second >= i &&
-                        items[b0->second].first.header.round == d.parent_round;
-    if (!proves) {
-      return Status::invalid_argument("the commit certificate of height " +
-                                      std::to_string(block.header.height) +
-                                      " does not prove a 2-chain over it");
-    }
-    if (Status s = sync_verifier->verify_qc(cert); !s.is_ok()) {
-      return s.with_context("commit certificate of height " + std::to_string(block.header.height));
-    }
-    batch.push_back(consensus::CommittedBlock{block, cert});
-    batch_end = std::max(batch_end, b0->second);
-    if (i < batch_end) continue;
     const std::size_t size = batch.size();
-    LEDGER_RETURN_IF_ERROR(commit_blocks(std::exchange(batch, {})));
+    LEDGER_RETURN_IF_ERROR(commit_blocks(std::move(batch)));
     committed += size;
   }
-  LEDGER_ASSERT(batch.empty());  // the last block names itself as B0, at the latest
   return Status::ok();
 }
 

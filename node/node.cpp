@@ -111,8 +111,6 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   config.block_limits = o.genesis.consensus.block_limits();
   config.pending_blocks_max = o.config.consensus.pending_blocks_max;
   LEDGER_RETURN_IF_ERROR(config.validate());
-  impl->sync_verifier = std::make_unique<consensus::CertificateVerifier>(
-      config.chain_id, config.validators, genesis_qc(config.genesis), config.verified_certs_max);
 
   impl->validator_node = o.genesis.validators.contains(node_id);
   if (impl->validator_node) {

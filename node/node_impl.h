@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "ledger/consensus/certificate_verifier.h"
+#include "block_sync.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/commit_pipeline.h"
@@ -29,6 +29,7 @@
 #include "ledger/node/speculative_state.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
+#include "sync_service.h"
 
 namespace ledger::p2p::v1 {
 class SyncResponse;
@@ -50,18 +51,10 @@ struct GossipItem {
   std::optional<PublicKey> origin;    // nullopt: submitted to this node over gRPC
 };
 
-// What this node knows of a connected peer (loop thread only).
+// What this node knows of a connected peer (loop thread only). Its claimed height is kept by
+// BlockSync.
 struct PeerState {
   bool validator = false;
-  bool status_known = false;
-  std::uint64_t committed_height = 0;
-};
-
-// The one block-sync request in flight (loop thread only).
-struct SyncRequestState {
-  PublicKey peer;
-  std::uint64_t from_height = 0;
-  std::chrono::steady_clock::time_point deadline;
 };
 
 // The driver's Outbox as a function (the node's send_messages).
@@ -102,10 +95,12 @@ struct Node::Impl : p2p::Transport::Handler {
   void schedule_status();
   void broadcast_status();
   void send_status(const PublicKey& peer);
-  void maybe_start_sync();
-  void on_sync_request(const PublicKey& peer, std::uint64_t from_height, std::uint32_t count);
+  // Block sync: the shell around BlockSync (asking) and SyncService (answering).
+  void start_sync();
+  void drive_sync();  // polls BlockSync, sends its request, re-arms sync_timer
+  void on_sync_request(const PublicKey& peer, const SyncRequestMessage& request);
   void on_sync_response(const PublicKey& peer, const ::ledger::p2p::v1::SyncResponse& response);
-  Status apply_synced(std::vector<std::pair<Block, QuorumCert>> items, std::uint64_t& committed);
+  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed);
   void publish_network();
 
   // ---- node.cpp: the event loop thread ----
@@ -152,14 +147,12 @@ struct Node::Impl : p2p::Transport::Handler {
   boost::asio::steady_timer gossip_timer{io};
   boost::asio::steady_timer status_timer{io};
   boost::asio::steady_timer sync_timer{io};
-  std::map<PublicKey, PeerState> peers;  // loop thread only: connected peers
-  std::optional<SyncRequestState> sync;  // loop thread only
-  // Peers that failed a sync request, until when; expired entries are dropped before each pick.
-  std::map<PublicKey, std::chrono::steady_clock::time_point> sync_avoid;
-  std::unique_ptr<consensus::CertificateVerifier> sync_verifier;  // loop thread only
-  std::optional<consensus::PayloadRequest> pending_payload;       // loop thread only
-  std::chrono::steady_clock::time_point next_tick;                // loop thread only
-  Status fatal;                                                   // loop thread only
+  std::map<PublicKey, PeerState> peers;                      // loop thread only: connected peers
+  std::unique_ptr<BlockSync> block_sync;                     // loop thread only; start_sync
+  std::unique_ptr<SyncService> sync_service;                 // loop thread only; start_sync
+  std::optional<consensus::PayloadRequest> pending_payload;  // loop thread only
+  std::chrono::steady_clock::time_point next_tick;           // loop thread only
+  Status fatal;                                              // loop thread only
   bool run_called = false;
 
   // Shared with gRPC threads.

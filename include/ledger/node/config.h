@@ -54,6 +54,9 @@ struct P2pConfig {
   std::uint64_t status_interval_ms = 1000;       // 10..600000: committed height told to peers
   std::uint32_t block_requests_per_second = 50;  // 1..100000 consensus block requests per peer
   std::uint32_t block_requests_burst = 100;      // 1..100000 of them at once
+  // 1..100000: sync requests answered per peer per second (a token bucket of as many tokens);
+  // more are dropped unanswered.
+  std::uint32_t sync_requests_per_second = 50;
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };

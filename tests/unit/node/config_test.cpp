@@ -102,6 +102,7 @@ NodeConfig unusual_config() {
   c.p2p.gossip_interval_ms = 10'000;
   c.p2p.gossip_batch_max = 1;
   c.p2p.sync_blocks_max = 10'000;
+  c.p2p.sync_requests_per_second = 100'000;
   c.p2p.status_interval_ms = 10;
   c.p2p.block_requests_per_second = 100'000;
   c.p2p.block_requests_burst = 1;
@@ -143,6 +144,7 @@ const std::vector<IntegerKey>& integer_keys() {
       {"p2p", "gossip_interval_ms", 1, 10000},
       {"p2p", "gossip_batch_max", 1, 100000},
       {"p2p", "sync_blocks_max", 1, 10000},
+      {"p2p", "sync_requests_per_second", 1, 100000},
       {"p2p", "status_interval_ms", 10, 600000},
       {"p2p", "block_requests_per_second", 1, 100000},
       {"p2p", "block_requests_burst", 1, 100000},
@@ -304,6 +306,19 @@ TEST(Config, P2p_AcceptUnknownPeersIsABoolean) {
             "config.toml: p2p.accept_unknown_peers: must be true or false");
 }
 
+TEST(Config, P2p_SyncRequestsPerSecond_DefaultsTo50AndIsBounded) {
+  EXPECT_EQ(parse_ok("").p2p.sync_requests_per_second, 50u);
+  EXPECT_EQ(parse_ok(entry("p2p", "sync_requests_per_second", "7")).p2p.sync_requests_per_second,
+            7u);
+  EXPECT_EQ(parse_error(entry("p2p", "sync_requests_per_second", "0")),
+            "config.toml: p2p.sync_requests_per_second: must be between 1 and 100000 (got 0)");
+  NodeConfig c;
+  c.p2p.sync_requests_per_second = 0;
+  EXPECT_TRUE(contains(validate_config(c), "p2p.sync_requests_per_second"));
+  c.p2p.sync_requests_per_second = 9;
+  EXPECT_NE(config_to_toml(c).find("sync_requests_per_second = 9"), std::string::npos);
+}
+
 TEST(Config, RpcAdmin_OnlyOnLoopback) {
   for (const char* listen : {"127.0.0.1:26657", "127.0.0.2:1", "localhost:0", "[::1]:9000"}) {
     NodeConfig c = parse_ok("[rpc]\nadmin = true\nlisten = \"" + std::string(listen) + "\"\n");
@@ -463,7 +478,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 38);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 16 p2p
+  EXPECT_EQ(keys, 39);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 17 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }

@@ -1,0 +1,420 @@
+#include "block_sync.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+#include <unordered_map>
+
+#include "ledger/core/assert.h"
+
+namespace ledger::node {
+namespace {
+
+std::string peer_name(const PublicKey& key) {
+  return to_hex(key.bytes).substr(0, 12);
+}
+
+std::string short_id(const Hash& id) {
+  return to_hex(id.bytes).substr(0, 12);
+}
+
+SyncNote note(SyncNote::Level level, std::string text) {
+  return SyncNote{level, std::move(text)};
+}
+
+// backoff_min * 2^(failures - 1), at most backoff_max, without overflow.
+std::chrono::milliseconds backoff_for(std::uint32_t failures, std::chrono::milliseconds min,
+                                      std::chrono::milliseconds max) {
+  LEDGER_ASSERT(failures >= 1);
+  std::chrono::milliseconds backoff = min;
+  for (std::uint32_t i = 1; i < failures && backoff < max; ++i)
+    backoff *= 2;
+  return std::min(backoff, max);
+}
+
+}  // namespace
+
+Status BlockSyncConfig::validate() const {
+  if (chain_id.empty()) return Status::invalid_argument("block sync: chain_id is empty");
+  if (validators.size() == 0) return Status::invalid_argument("block sync: no validators");
+  if (verified_certs_max < 1) return Status::invalid_argument("block sync: verified_certs_max < 1");
+  if (blocks_max < 1) return Status::invalid_argument("block sync: blocks_max < 1");
+  if (proof_headers_max < 1) return Status::invalid_argument("block sync: proof_headers_max < 1");
+  if (request_timeout.count() <= 0) {
+    return Status::invalid_argument("block sync: request_timeout must be positive");
+  }
+  if (backoff_min.count() <= 0 || backoff_max < backoff_min) {
+    return Status::invalid_argument("block sync: need 0 < backoff_min <= backoff_max");
+  }
+  if (retry_interval.count() < 0) {
+    return Status::invalid_argument("block sync: retry_interval is negative");
+  }
+  if (peers_max < 1 || penalties_max < 1) {
+    return Status::invalid_argument("block sync: peers_max and penalties_max must be >= 1");
+  }
+  return Status::ok();
+}
+
+BlockSync::BlockSync(BlockSyncConfig config)
+    : config_(std::move(config)),
+      verifier_(config_.chain_id, config_.validators, config_.genesis_qc,
+                std::max<std::size_t>(config_.verified_certs_max, 1)) {
+  LEDGER_ASSERT(config_.validate().is_ok());
+}
+
+std::uint32_t BlockSync::failures_of(const PublicKey& peer) const {
+  const auto it = penalties_.find(peer);
+  return it == penalties_.end() ? 0 : it->second.failures;
+}
+
+// ---- Inputs ------------------------------------------------------------------------------------
+
+SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t committed_height) {
+  SyncOutput out;
+  auto it = claims_.find(peer);
+  if (it == claims_.end()) {
+    if (claims_.size() >= config_.peers_max) {
+      out.notes.push_back(
+          note(SyncNote::Level::kDebug, "sync: status of " + peer_name(peer) + " not tracked: " +
+                                            std::to_string(claims_.size()) + " peers already"));
+      return out;
+    }
+    it = claims_.emplace(peer, 0).first;
+  }
+  it->second = committed_height;
+  return out;
+}
+
+SyncOutput BlockSync::on_peer_gone(const PublicKey& peer, SyncTime now) {
+  SyncOutput out;
+  claims_.erase(peer);
+  if (in_flight_ && in_flight_->peer == peer) {
+    in_flight_.reset();
+    penalise(peer, "disconnected with a request in flight", now, out);
+  }
+  return out;
+}
+
+SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessage& response,
+                                  const storage::ChainTip& tip, SyncTime now) {
+  SyncOutput out;
+  if (!in_flight_ || in_flight_->peer != peer) {
+    ++stats_.responses_unsolicited;
+    out.notes.push_back(note(SyncNote::Level::kDebug,
+                             "sync: unsolicited response from " + peer_name(peer) + " ignored (" +
+                                 std::to_string(response.blocks.size()) + " blocks)"));
+    return out;
+  }
+  const InFlight asked = *in_flight_;
+  in_flight_.reset();
+  if (auto it = claims_.find(peer); it != claims_.end()) it->second = response.committed_height;
+
+  auto groups = verify(asked, response, tip);
+  if (!groups.is_ok()) {
+    penalise(peer, "sent a bad response: " + groups.status().message(), now, out);
+    return out;
+  }
+  if (groups.value().empty()) {
+    ++stats_.responses_stale;
+    out.notes.push_back(
+        note(SyncNote::Level::kDebug, "sync: the response of " + peer_name(peer) + " from height " +
+                                          std::to_string(asked.request.from_height) +
+                                          " is at or below the tip " + std::to_string(tip.height) +
+                                          ", committed meanwhile"));
+    return out;
+  }
+  penalties_.erase(peer);
+  ++stats_.responses_accepted;
+  std::size_t blocks = 0;
+  for (const SyncCommitGroup& group : groups.value())
+    blocks += group.blocks.size();
+  stats_.blocks_verified += blocks;
+  out.notes.push_back(note(SyncNote::Level::kDebug,
+                           "sync: " + std::to_string(blocks) + " blocks from " + peer_name(peer) +
+                               " verified in " + std::to_string(groups.value().size()) +
+                               " commit groups, " + std::to_string(response.proof_headers.size()) +
+                               " proof headers"));
+  out.commits = std::move(groups).value();
+  return out;
+}
+
+SyncOutput BlockSync::on_commit_refused(const PublicKey& peer, const std::string& reason,
+                                        SyncTime now) {
+  SyncOutput out;
+  penalise(peer, "sent a block that failed at commit: " + reason, now, out);
+  return out;
+}
+
+SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
+  SyncOutput out;
+  if (in_flight_) {
+    if (now < in_flight_->deadline) return out;
+    const PublicKey peer = in_flight_->peer;
+    in_flight_.reset();
+    penalise(peer,
+             "did not answer within " + std::to_string(config_.request_timeout.count()) + " ms",
+             now, out);
+  }
+  if (now < quiet_until_) return out;
+  if (tip.height == std::numeric_limits<std::uint64_t>::max()) return out;
+  prune_penalties(now);
+  const auto peer = pick(tip, now);
+  if (!peer) return out;
+  const SyncRequestMessage request{tip.height + 1, config_.blocks_max};
+  const std::uint64_t claimed = claims_.at(*peer);
+  in_flight_ = InFlight{*peer, request, claimed, now + config_.request_timeout};
+  ++stats_.requests;
+  out.request = SyncRequestOut{*peer, request};
+  out.notes.push_back(
+      note(SyncNote::Level::kDebug, "sync: asking " + peer_name(*peer) + " for " +
+                                        std::to_string(request.count) + " blocks from height " +
+                                        std::to_string(request.from_height) + " (it claims " +
+                                        std::to_string(claimed) + ")"));
+  return out;
+}
+
+std::optional<SyncTime> BlockSync::next_poll(SyncTime now) const {
+  if (in_flight_) return in_flight_->deadline;
+  std::optional<SyncTime> next;
+  auto consider = [&](SyncTime t) {
+    if (t > now && (!next || t < *next)) next = t;
+  };
+  consider(quiet_until_);
+  for (const auto& [peer, penalty] : penalties_) {
+    if (claims_.contains(peer)) consider(penalty.until);
+  }
+  return next;
+}
+
+// ---- Peers and penalties -----------------------------------------------------------------------
+
+void BlockSync::penalise(const PublicKey& peer, const std::string& reason, SyncTime now,
+                         SyncOutput& out) {
+  prune_penalties(now);
+  auto it = penalties_.find(peer);
+  if (it == penalties_.end()) {
+    if (penalties_.size() >= config_.penalties_max) {
+      // Forget the penalty that ends first: the peer closest to being asked anyway.
+      auto oldest = std::min_element(penalties_.begin(), penalties_.end(), [](auto& a, auto& b) {
+        return a.second.until < b.second.until;
+      });
+      penalties_.erase(oldest);
+    }
+    it = penalties_.emplace(peer, Penalty{}).first;
+  }
+  Penalty& penalty = it->second;
+  if (penalty.failures < std::numeric_limits<std::uint32_t>::max()) ++penalty.failures;
+  const auto backoff = backoff_for(penalty.failures, config_.backoff_min, config_.backoff_max);
+  penalty.until = now + backoff;
+  quiet_until_ = now + config_.retry_interval;
+  ++stats_.failures;
+  LEDGER_ASSERT(penalties_.size() <= config_.penalties_max);
+  out.notes.push_back(
+      note(SyncNote::Level::kWarn, "sync: " + peer_name(peer) + " " + reason +
+                                       "; not asked again for " + std::to_string(backoff.count()) +
+                                       " ms (failure " + std::to_string(penalty.failures) + ")"));
+  out.penalties.push_back(SyncPenalty{peer, reason, penalty.failures, backoff});
+}
+
+// A penalty is remembered for backoff_max after it ends, so that a peer that keeps failing
+// keeps doubling its backoff, and one that stopped being asked is eventually forgiven.
+void BlockSync::prune_penalties(SyncTime now) {
+  std::erase_if(penalties_,
+                [&](const auto& entry) { return entry.second.until + config_.backoff_max <= now; });
+}
+
+// Among peers more than lag_blocks ahead and not backing off: fewest failures first, then the
+// highest claim, then the smallest key (deterministic).
+std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime now) const {
+  const std::uint64_t threshold =
+      tip.height > std::numeric_limits<std::uint64_t>::max() - config_.lag_blocks
+          ? std::numeric_limits<std::uint64_t>::max()
+          : tip.height + config_.lag_blocks;
+  std::optional<PublicKey> best;
+  std::tuple<std::uint32_t, std::uint64_t> best_rank{};
+  for (const auto& [peer, claimed] : claims_) {
+    if (claimed <= threshold) continue;
+    std::uint32_t failures = 0;
+    if (auto it = penalties_.find(peer); it != penalties_.end()) {
+      if (it->second.until > now) continue;
+      failures = it->second.failures;
+    }
+    // Lower is better: fewer failures, then a higher claim.
+    const std::tuple<std::uint32_t, std::uint64_t> rank{
+        failures, std::numeric_limits<std::uint64_t>::max() - claimed};
+    if (!best || rank < best_rank) {
+      best = peer;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+// ---- Verification ------------------------------------------------------------------------------
+
+namespace {
+
+// A response decoded: its blocks with their certificates, then its proof headers. Position p
+// counts through both: p < blocks.size() is a block, the rest proof headers.
+struct DecodedResponse {
+  std::vector<Block> blocks;
+  std::vector<QuorumCert> certs;    // certs[i] commits blocks[i]
+  std::vector<BlockHeader> proofs;  // after the blocks
+  std::vector<Hash> ids;            // ids[p]: the id of the header at position p (check_chain)
+
+  std::size_t size() const { return blocks.size() + proofs.size(); }
+  const BlockHeader& header(std::size_t p) const {
+    return p < blocks.size() ? blocks[p].header : proofs[p - blocks.size()];
+  }
+};
+
+StatusOr<DecodedResponse> decode_response(const SyncResponseMessage& response, std::uint64_t from,
+                                          const BlockLimits& limits) {
+  DecodedResponse d;
+  d.blocks.reserve(response.blocks.size());
+  d.certs.reserve(response.blocks.size());
+  d.proofs.reserve(response.proof_headers.size());
+  for (std::size_t i = 0; i < response.blocks.size(); ++i) {
+    const std::string what = "block at height " + std::to_string(from + i);
+    auto block = decode_block(response.blocks[i].block, limits);
+    if (!block.is_ok()) return block.status().with_context(what);
+    auto cert = decode_qc(response.blocks[i].commit_cert);
+    if (!cert.is_ok()) return cert.status().with_context("commit certificate of " + what);
+    d.blocks.push_back(std::move(block).value());
+    d.certs.push_back(std::move(cert).value());
+  }
+  for (std::size_t k = 0; k < response.proof_headers.size(); ++k) {
+    auto header = decode_header(response.proof_headers[k]);
+    if (!header.is_ok()) {
+      const std::uint64_t height = from + response.blocks.size() + k;
+      return header.status().with_context("proof header at height " + std::to_string(height));
+    }
+    d.proofs.push_back(std::move(header).value());
+  }
+  return d;
+}
+
+// The blocks then the proof headers form one chain: consecutive heights from `from`, this chain
+// id, each linked to the one before by parent id; each block's transactions match its root.
+// Fills d.ids.
+Status check_chain(DecodedResponse& d, std::uint64_t from, const std::string& chain_id) {
+  d.ids.clear();
+  d.ids.reserve(d.size());
+  for (std::size_t p = 0; p < d.size(); ++p) {
+    const BlockHeader& h = d.header(p);
+    const bool is_block = p < d.blocks.size();
+    const std::string what =
+        std::string(is_block ? "block" : "proof header") + " at height " + std::to_string(from + p);
+    if (h.chain_id != chain_id) {
+      return Status::invalid_argument(what + " is for chain " + h.chain_id);
+    }
+    if (h.height != from + p) {
+      return Status::invalid_argument(what + " has height " + std::to_string(h.height));
+    }
+    if (p > 0 && h.parent_id != d.ids.back()) {
+      return Status::invalid_argument(what + " does not link to the block before it");
+    }
+    if (is_block && transactions_root(d.blocks[p].transactions) != h.transactions_root) {
+      return Status::invalid_argument(what + ": transactions do not match the root");
+    }
+    d.ids.push_back(block_id(h));
+  }
+  return Status::ok();
+}
+
+// Checks that the certificate of each block from position `first` on proves a 2-chain over it,
+// and groups those blocks by certificate (moving them out of `d`).
+StatusOr<std::vector<SyncCommitGroup>> certified_groups(DecodedResponse& d, std::size_t first,
+                                                        std::uint64_t from,
+                                                        consensus::CertificateVerifier& verifier) {
+  std::unordered_map<Hash, std::size_t, HashHasher> position;  // block id -> p
+  for (std::size_t p = first; p < d.size(); ++p)
+    position.emplace(d.ids[p], p);
+  std::vector<SyncCommitGroup> groups;
+  const QuorumCert* verified = nullptr;  // the last certificate verified (batches share one)
+  for (std::size_t i = first; i < d.blocks.size(); ++i) {
+    const QuorumCert& cert = d.certs[i];
+    const VoteData& v = cert.data;
+    const std::string what = "the commit certificate of height " + std::to_string(from + i);
+    if (v.round <= v.parent_round || v.round - v.parent_round != 1) {
+      return Status::invalid_argument(what + " does not prove a 2-chain: round " +
+                                      std::to_string(v.round) + " after parent round " +
+                                      std::to_string(v.parent_round));
+    }
+    const auto b0 = position.find(v.parent_id);
+    if (b0 == position.end() || b0->second < i) {
+      return Status::invalid_argument(what + " does not prove a 2-chain over it: its block " +
+                                      short_id(v.parent_id) +
+                                      " is neither this block nor a later one of the response");
+    }
+    if (d.header(b0->second).round != v.parent_round) {
+      return Status::invalid_argument(what + " names parent round " +
+                                      std::to_string(v.parent_round) + ", its block has round " +
+                                      std::to_string(d.header(b0->second).round));
+    }
+    if (verified == nullptr || *verified != cert) {
+      if (Status s = verifier.verify_qc(cert); !s.is_ok()) return s.with_context(what);
+      verified = &cert;
+    }
+    if (groups.empty() || groups.back().commit_cert != cert) {
+      groups.push_back(SyncCommitGroup{cert, {}});
+    }
+    groups.back().blocks.push_back(SyncedBlock{std::move(d.blocks[i]), d.ids[i]});
+  }
+  return groups;
+}
+
+}  // namespace
+
+// Checks a response (see the header for the rules). Returns the blocks above `tip` grouped by
+// certificate; empty when every block is at or below `tip` (it moved since the request).
+StatusOr<std::vector<SyncCommitGroup>> BlockSync::verify(const InFlight& asked,
+                                                         const SyncResponseMessage& response,
+                                                         const storage::ChainTip& tip) {
+  const std::size_t n = response.blocks.size();
+  const std::size_t m = response.proof_headers.size();
+  const std::uint64_t from = asked.request.from_height;
+  if (n == 0) {
+    return Status::invalid_argument("no blocks, though it claimed height " +
+                                    std::to_string(asked.claimed_height));
+  }
+  if (n > asked.request.count) {
+    return Status::invalid_argument(std::to_string(n) + " blocks, more than the " +
+                                    std::to_string(asked.request.count) + " asked for");
+  }
+  if (m > config_.proof_headers_max) {
+    return Status::invalid_argument(std::to_string(m) + " proof headers, more than " +
+                                    std::to_string(config_.proof_headers_max) +
+                                    " (consensus.pending_blocks_max)");
+  }
+  if (response.from_height != from) {
+    return Status::invalid_argument("blocks from height " + std::to_string(response.from_height) +
+                                    ", asked from " + std::to_string(from));
+  }
+  LEDGER_ASSERT(from >= 1);  // poll() asks from tip + 1
+  if (from - 1 > tip.height) {
+    return Status::invalid_argument("blocks from height " + std::to_string(from) +
+                                    " do not reach the tip " + std::to_string(tip.height));
+  }
+  if (from > std::numeric_limits<std::uint64_t>::max() - (n + m)) {
+    return Status::invalid_argument("heights overflow");
+  }
+
+  LEDGER_ASSIGN_OR_RETURN(DecodedResponse d, decode_response(response, from, config_.block_limits));
+  LEDGER_RETURN_IF_ERROR(check_chain(d, from, config_.chain_id));
+  if (m > 0 && d.ids.back() != d.certs.back().data.parent_id) {
+    return Status::invalid_argument("the last proof header is not the block that commits height " +
+                                    std::to_string(from + n - 1));
+  }
+  // The blocks at or below the tip are ours already; the first one above must extend the tip.
+  const std::uint64_t first = tip.height - (from - 1);
+  if (first >= n) return std::vector<SyncCommitGroup>{};
+  const Hash& parent = first == 0 ? d.blocks[0].header.parent_id : d.ids[first - 1];
+  if (parent != tip.block_id) {
+    return Status::invalid_argument("block at height " + std::to_string(tip.height + 1) +
+                                    " does not extend the tip " + short_id(tip.block_id));
+  }
+  return certified_groups(d, static_cast<std::size_t>(first), from, verifier_);
+}
+
+}  // namespace ledger::node

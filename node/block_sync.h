@@ -1,0 +1,221 @@
+// Block sync, the asking side: a sans-IO state machine that pulls committed history from peers
+// (DESIGN.md sections 3 and 9; the wire rules are in docs/p2p.md, "Block sync").
+//
+// BlockSync owns what the asking side knows: each peer's claimed committed height, the one
+// request in flight, and per-peer failures with an exponential backoff. It owns no socket, timer
+// or thread and never reads a clock: the shell (node/network.cpp) passes the current time and
+// the committed tip into the calls that need them, sends the request poll() returns, commits the
+// blocks on_response() returns, and calls poll() again at next_poll() and after every input.
+// The simulator and the unit tests drive it the same way with a fake clock.
+//
+// Inputs
+//   on_peer_status(peer, height)       a PeerStatus: the committed height the peer claims
+//   on_peer_gone(peer, now)            the connection closed
+//   on_response(peer, response, tip, now)  a SyncResponse, fields as received (not yet decoded)
+//   on_commit_refused(peer, reason, now)   the shell's executor refused a block this returned
+//                                          (its state root is not the state after its parent)
+//   poll(tip, now)                     time passed: may time out the request in flight and
+//                                      may start the next one
+// Outputs (SyncOutput, returned by every input)
+//   request    poll() only: send this SyncRequest to this peer (at most one in flight)
+//   commits    on_response() only: verified blocks above `tip`, in height order, grouped by their
+//              shared commit certificate; commit them in this order. Proof headers are never
+//              among them (their transactions were not sent).
+//   penalties  a peer failed (a refused or empty response, a timeout, a disconnect with a
+//              request in flight, a block refused at commit): it is not asked again before
+//              `backoff` has passed
+//   notes      log lines, each with a level
+//
+// Error cases of a response; none is a crash or an assert:
+//   ignored, no penalty (a debug note): unsolicited, i.e. no request in flight to that peer
+//   refused whole, nothing committed, a penalty naming the reason: more blocks than asked; more
+//   proof headers than proof_headers_max; no blocks at all (only a peer that claims to be ahead
+//   is asked); from_height other than asked; a block, certificate or header that does not
+//   decode; another chain id; heights not consecutive; a block that does not extend the tip or
+//   its predecessor by hash; transactions that do not match the header's transactions root;
+//   proof headers that do not link, or whose last one is not the last block's B0; a certificate
+//   that does not prove a 2-chain over its block (round != parent_round + 1, or B0 neither this
+//   block nor a later block or proof header of the response, or B0's round not parent_round);
+//   a certificate that does not verify against the validator set.
+//   neither failure nor success: every block at or below a tip that moved since the request
+//   (consensus committed them meanwhile).
+// A peer's claimed height is only used to choose whom to ask.
+//
+// Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
+// a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max, and is asked after
+// peers with fewer failures. A verified response that advances the tip clears the peer's
+// failures.
+//
+// Thread: thread-compatible; the node uses it on its event loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/consensus/certificate_verifier.h"
+#include "ledger/core/block.h"
+#include "ledger/core/certificates.h"
+#include "ledger/core/keys.h"
+#include "ledger/core/validators.h"
+#include "ledger/storage/chain_store.h"
+
+namespace ledger::node {
+
+using SyncClock = std::chrono::steady_clock;
+using SyncTime = SyncClock::time_point;
+
+struct BlockSyncConfig {
+  std::string chain_id;
+  ValidatorSet validators;  // the genesis validators: every commit certificate is checked
+  QuorumCert genesis_qc;
+  BlockLimits block_limits;              // genesis limits, for decoding blocks
+  std::size_t verified_certs_max = 256;  // certificate verification cache
+  std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks asked for per request
+  // Proof headers accepted in one response: a commit batch is never longer than the blocks a
+  // replica keeps uncommitted, so the node passes consensus.pending_blocks_max.
+  std::size_t proof_headers_max = 1024;
+  std::uint64_t lag_blocks = 0;  // ask only a peer more than this many blocks ahead
+  std::chrono::milliseconds request_timeout{10'000};  // unanswered: a failure
+  std::chrono::milliseconds backoff_min{1'000};       // after a peer's first failure
+  std::chrono::milliseconds backoff_max{60'000};      // the longest a failed peer waits
+  std::chrono::milliseconds retry_interval{250};      // after any failure, before any request
+  std::size_t peers_max = 4096;                       // claimed heights kept
+  std::size_t penalties_max = 4096;                   // failed peers remembered
+
+  // Names the first bad field (a programmer error: BlockSync asserts it).
+  Status validate() const;
+};
+
+struct SyncRequestMessage {
+  std::uint64_t from_height = 0;  // >= 1: the tip + 1 when asked
+  std::uint32_t count = 0;        // 1..blocks_max
+  friend bool operator==(const SyncRequestMessage&, const SyncRequestMessage&) = default;
+};
+
+// ledger.p2p.v1.SyncResponse, field by field, still in canonical encodings.
+struct SyncResponseMessage {
+  struct Item {
+    Bytes block;        // encode_block
+    Bytes commit_cert;  // encode_qc
+  };
+  std::uint64_t from_height = 0;
+  std::uint64_t committed_height = 0;  // the responder's tip: a claim like PeerStatus
+  std::vector<Item> blocks;
+  std::vector<Bytes> proof_headers;  // encode_header of the blocks after the last, up to its B0
+};
+
+struct SyncRequestOut {
+  PublicKey peer;
+  SyncRequestMessage request;
+};
+
+struct SyncedBlock {
+  Block block;
+  Hash id;  // block.id()
+};
+
+// Blocks of consecutive heights committed by one certificate (a QC whose B0 is the last of
+// them or a later block).
+struct SyncCommitGroup {
+  QuorumCert commit_cert;
+  std::vector<SyncedBlock> blocks;  // not empty, ascending heights
+};
+
+struct SyncPenalty {
+  PublicKey peer;
+  std::string reason;
+  std::uint32_t failures = 0;           // consecutive, including this one
+  std::chrono::milliseconds backoff{};  // not asked again before now + backoff
+};
+
+struct SyncNote {
+  enum class Level : std::uint8_t { kDebug, kInfo, kWarn };
+  Level level = Level::kDebug;
+  std::string text;  // starts with "sync: "
+};
+
+struct SyncOutput {
+  std::optional<SyncRequestOut> request;
+  std::vector<SyncCommitGroup> commits;
+  std::vector<SyncPenalty> penalties;
+  std::vector<SyncNote> notes;
+};
+
+// Counters since construction (for metrics and tests).
+struct BlockSyncStats {
+  std::uint64_t requests = 0;
+  std::uint64_t responses_accepted = 0;  // verified and advancing the tip
+  std::uint64_t responses_stale = 0;     // verified against a tip that moved meanwhile
+  std::uint64_t responses_unsolicited = 0;
+  std::uint64_t failures = 0;  // penalties given
+  std::uint64_t blocks_verified = 0;
+};
+
+class BlockSync {
+ public:
+  // `config` must validate (asserted).
+  explicit BlockSync(BlockSyncConfig config);
+  BlockSync(const BlockSync&) = delete;
+  BlockSync& operator=(const BlockSync&) = delete;
+
+  // The peer claims `committed_height`. A peer beyond peers_max is not tracked (a note).
+  SyncOutput on_peer_status(const PublicKey& peer, std::uint64_t committed_height);
+  // Forgets the peer's claim; a request in flight to it is a failure (its penalty survives).
+  SyncOutput on_peer_gone(const PublicKey& peer, SyncTime now);
+  // Checks a response against the request in flight and `tip` (the committed tip now, which may
+  // be above the tip the request was made from). Clears the request in flight unless the
+  // response is unsolicited.
+  SyncOutput on_response(const PublicKey& peer, const SyncResponseMessage& response,
+                         const storage::ChainTip& tip, SyncTime now);
+  // The shell could not commit a block that on_response returned from `peer` for a reason that
+  // is the peer's (the state root): a failure of that peer.
+  SyncOutput on_commit_refused(const PublicKey& peer, const std::string& reason, SyncTime now);
+  // Times out the request in flight at its deadline; otherwise, unless one is in flight or a
+  // failure is less than retry_interval old, asks the best peer more than lag_blocks ahead of
+  // `tip` that is not backing off.
+  SyncOutput poll(const storage::ChainTip& tip, SyncTime now);
+
+  // When poll() may have something to do without another input: the deadline of the request
+  // in flight, or else the first end, after `now`, of the retry interval or of a connected
+  // peer's backoff. nullopt: nothing but an input can change what poll() does.
+  std::optional<SyncTime> next_poll(SyncTime now) const;
+
+  bool request_in_flight() const { return in_flight_.has_value(); }
+  const BlockSyncStats& stats() const { return stats_; }
+  // Consecutive failures of `peer` not yet cleared by a success (0 if none).
+  std::uint32_t failures_of(const PublicKey& peer) const;
+
+ private:
+  struct InFlight {
+    PublicKey peer;
+    SyncRequestMessage request;
+    std::uint64_t claimed_height = 0;  // the peer's claim when asked
+    SyncTime deadline;
+  };
+  // A peer that failed. Invariant: failures >= 1.
+  struct Penalty {
+    std::uint32_t failures = 0;
+    SyncTime until;  // not asked before
+  };
+
+  StatusOr<std::vector<SyncCommitGroup>> verify(const InFlight& asked,
+                                                const SyncResponseMessage& response,
+                                                const storage::ChainTip& tip);
+  void penalise(const PublicKey& peer, const std::string& reason, SyncTime now, SyncOutput& out);
+  void prune_penalties(SyncTime now);
+  std::optional<PublicKey> pick(const storage::ChainTip& tip, SyncTime now) const;
+
+  BlockSyncConfig config_;
+  consensus::CertificateVerifier verifier_;
+  std::map<PublicKey, std::uint64_t> claims_;  // connected peers' claimed heights; <= peers_max
+  std::map<PublicKey, Penalty> penalties_;     // failed peers; <= penalties_max
+  std::optional<InFlight> in_flight_;          // at most one request outstanding
+  SyncTime quiet_until_{};                     // no request before (retry_interval after a failure)
+  BlockSyncStats stats_;
+};
+
+}  // namespace ledger::node

@@ -1,0 +1,180 @@
+#include "sync_service.h"
+
+#include <algorithm>
+
+#include "ledger/core/assert.h"
+#include "ledger/core/encoding.h"
+
+namespace ledger::node {
+namespace {
+
+// Protobuf framing around each bytes field of a SyncResponse (tag, length, nested message).
+constexpr std::uint64_t kItemOverheadBytes = 16;
+
+std::string peer_name(const PublicKey& key) {
+  return to_hex(key.bytes).substr(0, 12);
+}
+
+// The encoded header inside a stored block (encode_block: u32 length, header, transactions),
+// without decoding the transactions.
+StatusOr<Bytes> header_of(ByteView raw_block, std::uint64_t height) {
+  ByteReader reader(raw_block);
+  ByteView header;
+  if (Status s = reader.view32("block header", raw_block.size(), header); !s.is_ok()) {
+    return Status::corruption("stored block at height " + std::to_string(height) + ": " +
+                              s.message());
+  }
+  return Bytes(header.begin(), header.end());
+}
+
+}  // namespace
+
+Status SyncServiceConfig::validate() const {
+  if (blocks_max < 1) return Status::invalid_argument("sync service: blocks_max < 1");
+  if (proof_headers_max < 1) return Status::invalid_argument("sync service: proof_headers_max < 1");
+  if (response_bytes_max < 1)
+    return Status::invalid_argument("sync service: response_bytes_max < 1");
+  if (requests_per_second < 1) {
+    return Status::invalid_argument("sync service: requests_per_second < 1");
+  }
+  if (peers_max < 1) return Status::invalid_argument("sync service: peers_max < 1");
+  return Status::ok();
+}
+
+SyncService::SyncService(const storage::ChainStore& chain, SyncServiceConfig config)
+    : chain_(chain), config_(config) {
+  LEDGER_ASSERT(config_.validate().is_ok());
+}
+
+// ---- Rate limit ------------------------------------------------------------------------------
+
+SyncAdmission SyncService::admit(const PublicKey& peer, SyncTime now) {
+  const double capacity = config_.requests_per_second;
+  auto it = buckets_.find(peer);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= config_.peers_max) {
+      // A bucket that has not been used for a second is full again: forgetting it changes
+      // nothing. If none is, forget the one refilled longest ago.
+      std::erase_if(buckets_, [&](const auto& entry) {
+        return now - entry.second.refilled >= std::chrono::seconds(1);
+      });
+      if (buckets_.size() >= config_.peers_max) {
+        buckets_.erase(std::min_element(buckets_.begin(), buckets_.end(), [](auto& a, auto& b) {
+          return a.second.refilled < b.second.refilled;
+        }));
+      }
+    }
+    it = buckets_.emplace(peer, Bucket{capacity, now, 0, std::nullopt}).first;
+  }
+  LEDGER_ASSERT(buckets_.size() <= config_.peers_max);
+  Bucket& bucket = it->second;
+  if (now > bucket.refilled) {
+    const std::chrono::duration<double> elapsed = now - bucket.refilled;
+    bucket.tokens = std::min(capacity, bucket.tokens + elapsed.count() * capacity);
+    bucket.refilled = now;
+  }
+  if (bucket.tokens >= 1.0) {
+    bucket.tokens -= 1.0;
+    return SyncAdmission{true, std::nullopt};
+  }
+  ++dropped_;
+  ++bucket.dropped_unlogged;
+  SyncAdmission out;
+  if (!bucket.logged || now - *bucket.logged >= std::chrono::seconds(1)) {
+    out.log_line = "sync: dropped a request from " + peer_name(peer) + ": more than " +
+                   std::to_string(config_.requests_per_second) +
+                   " requests per second (p2p.sync_requests_per_second); " +
+                   std::to_string(bucket.dropped_unlogged) + " dropped since the last such line";
+    bucket.logged = now;
+    bucket.dropped_unlogged = 0;
+  }
+  return out;
+}
+
+// ---- Answers -----------------------------------------------------------------------------------
+
+StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request) const {
+  SyncAnswer out;
+  SyncResponseMessage& response = out.response;
+  const auto tip = chain_.tip();
+  const std::uint64_t from = std::max<std::uint64_t>(request.from_height, 1);
+  response.from_height = from;
+  if (!tip) return out;
+  response.committed_height = tip->height;
+  const std::uint64_t count = std::min<std::uint64_t>(request.count, config_.blocks_max);
+  if (from > tip->height || count == 0) return out;
+  const std::uint64_t last = from + std::min(count - 1, tip->height - from);
+
+  std::vector<QuorumCert> certs;
+  std::vector<std::uint64_t> sizes;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t h = from; h <= last; ++h) {
+    LEDGER_ASSIGN_OR_RETURN(Bytes raw, chain_.raw_block_at(h));
+    LEDGER_ASSIGN_OR_RETURN(QuorumCert cert, chain_.commit_cert_at(h));
+    Bytes encoded = encode_qc(cert);
+    const std::uint64_t size = raw.size() + encoded.size() + kItemOverheadBytes;
+    if (!response.blocks.empty() && bytes + size > config_.response_bytes_max) break;
+    bytes += size;
+    sizes.push_back(size);
+    response.blocks.push_back({std::move(raw), std::move(encoded)});
+    certs.push_back(std::move(cert));
+  }
+
+  // Make the last block provable from the response alone, dropping blocks from the end until
+  // it is (a dropped block of the same batch becomes a proof header instead).
+  while (!response.blocks.empty()) {
+    const std::uint64_t last_height = from + response.blocks.size() - 1;
+    std::string why;
+    LEDGER_ASSIGN_OR_RETURN(auto proofs, proof_headers(last_height, certs.back(), why));
+    if (proofs) {
+      std::uint64_t proof_bytes = 0;
+      for (const Bytes& header : *proofs)
+        proof_bytes += header.size() + kItemOverheadBytes;
+      // Without proof headers the answer is as it was built (its first block always goes).
+      if (proofs->empty() || bytes + proof_bytes <= config_.response_bytes_max) {
+        response.proof_headers = std::move(*proofs);
+        break;
+      }
+      why = "height " + std::to_string(last_height) + " and its " + std::to_string(proofs->size()) +
+            " proof headers do not fit in " + std::to_string(config_.response_bytes_max) + " bytes";
+    }
+    if (response.blocks.size() == 1) {
+      out.notes.push_back(SyncNote{SyncNote::Level::kWarn, "sync: cannot answer from height " +
+                                                               std::to_string(from) + ": " + why});
+    }
+    bytes -= sizes.back();
+    sizes.pop_back();
+    response.blocks.pop_back();
+    certs.pop_back();
+  }
+  return out;
+}
+
+StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint64_t last_height,
+                                                                       const QuorumCert& cert,
+                                                                       std::string& why) const {
+  const auto b0 = chain_.height_of(cert.data.parent_id);
+  if (!b0.is_ok()) {
+    if (b0.status().code() != StatusCode::kNotFound) return b0.status();
+    // Its batch was cut by a crash between the commits of its blocks: not provable yet.
+    why = "the block that commits height " + std::to_string(last_height) + " is not stored";
+    return std::optional<std::vector<Bytes>>{};
+  }
+  std::vector<Bytes> headers;
+  if (b0.value() <= last_height) return std::optional<std::vector<Bytes>>(std::move(headers));
+  if (b0.value() - last_height > config_.proof_headers_max) {
+    why = "height " + std::to_string(last_height) + " is committed by the block at height " +
+          std::to_string(b0.value()) + ", more than proof_headers_max (" +
+          std::to_string(config_.proof_headers_max) + ") blocks later";
+    return std::optional<std::vector<Bytes>>{};
+  }
+  headers.reserve(static_cast<std::size_t>(b0.value() - last_height));
+  for (std::uint64_t h = last_height + 1; h <= b0.value(); ++h) {
+    LEDGER_ASSIGN_OR_RETURN(const Bytes raw, chain_.raw_block_at(h));
+    LEDGER_ASSIGN_OR_RETURN(Bytes header, header_of(raw, h));
+    headers.push_back(std::move(header));
+  }
+  return std::optional<std::vector<Bytes>>(std::move(headers));
+}
+
+}  // namespace ledger::node

@@ -1,0 +1,96 @@
+// Block sync, the answering side: which sync requests a peer may make, and the self-proving
+// answer from the chain store (docs/p2p.md, "Block sync").
+//
+// Inputs:  admit(peer, now) for every SyncRequest, before any store read; answer(request).
+// Outputs: whether to answer (and a log line when a request is dropped); the SyncResponse, as
+//          data for the shell to serialise and send.
+//
+// Rate limit: a token bucket per peer key that holds at most requests_per_second tokens and
+// refills at requests_per_second; a request takes one token, a request that finds none is
+// dropped unanswered. The asker then times out and asks another peer. Drops are logged at most
+// once a second per peer, with the count since the previous line.
+//
+// Answer: up to min(count, blocks_max) committed blocks from from_height, each with its stored
+// commit certificate, within response_bytes_max. When the last block's certificate names a B0
+// above it (the block that certificate commits, later in the same commit batch), the headers of
+// the blocks after the last one up to B0 follow as proof headers, so that the asker can check
+// the 2-chain over every block without the rest of the batch. If that takes more than
+// proof_headers_max headers, or B0 is not stored, or the headers do not fit, the response ends
+// at an earlier block that can be proved (possibly none). No block is ever sent that the asker
+// could not verify from the response alone.
+//
+// Thread: thread-compatible; the node uses it on its event loop thread. The chain store is only
+// read (ChainStore reads are thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "block_sync.h"
+#include "ledger/storage/chain_store.h"
+
+namespace ledger::node {
+
+struct SyncServiceConfig {
+  std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks in one answer
+  std::size_t proof_headers_max = 1024;  // consensus.pending_blocks_max, as the asker checks
+  // Encoded bytes of blocks, certificates and proof headers in one answer: the frame limit
+  // minus room for the envelope. At least one block always fits (Node::open checks the frame
+  // limit against the genesis block size).
+  std::uint64_t response_bytes_max = 64ull * 1024 * 1024;
+  std::uint32_t requests_per_second = 50;  // p2p.sync_requests_per_second: rate and burst
+  std::size_t peers_max = 4096;            // token buckets kept
+
+  Status validate() const;  // names the first bad field
+};
+
+struct SyncAdmission {
+  bool admitted = false;
+  std::optional<std::string> log_line;  // warn level; set on a drop at most once a second
+};
+
+struct SyncAnswer {
+  SyncResponseMessage response;
+  std::vector<SyncNote> notes;  // why the answer is shorter than asked, when it is
+};
+
+class SyncService {
+ public:
+  // `chain` must outlive this object; `config` must validate (asserted).
+  SyncService(const storage::ChainStore& chain, SyncServiceConfig config);
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+
+  // Takes a token from `peer`'s bucket; admitted false when there is none.
+  SyncAdmission admit(const PublicKey& peer, SyncTime now);
+
+  // The answer to `request`. A request from height 0 is answered from height 1; one above the
+  // tip gets no blocks and the tip in committed_height. kIoError / kCorruption (and kNotFound
+  // for a block the tip says is stored) from the store's reads.
+  StatusOr<SyncAnswer> answer(const SyncRequestMessage& request) const;
+
+  std::uint64_t dropped() const { return dropped_; }  // requests dropped since construction
+
+ private:
+  struct Bucket {
+    double tokens = 0;  // 0..requests_per_second
+    SyncTime refilled;
+    std::uint64_t dropped_unlogged = 0;  // drops since the last log line
+    std::optional<SyncTime> logged;      // the last log line
+  };
+  // The proof headers for a response that ends at `last_height` with `cert`; nullopt (and the
+  // reason in `why`) if it cannot be proved.
+  StatusOr<std::optional<std::vector<Bytes>>> proof_headers(std::uint64_t last_height,
+                                                            const QuorumCert& cert,
+                                                            std::string& why) const;
+
+  const storage::ChainStore& chain_;
+  SyncServiceConfig config_;
+  std::map<PublicKey, Bucket> buckets_;  // <= peers_max
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace ledger::node

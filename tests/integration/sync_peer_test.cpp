@@ -1,0 +1,182 @@
+// Block sync against a Byzantine validator (issue 11, points 5 and 7), played by a raw peer that
+// completes the real handshake with node3's key (node3 itself is stopped) and then sends genuine
+// Envelopes:
+//  - towards a full node, it claims a huge committed height and answers every SyncRequest with
+//    no blocks; the full node must keep syncing from the honest validators and ask it only a
+//    bounded number of times;
+//  - towards a validator, it floods SyncRequests; the validator answers at most
+//    p2p.sync_requests_per_second of them per second and logs the drops.
+#include <gtest/gtest.h>
+
+#include <cctype>
+
+#include "ledger/p2p/v1/p2p.pb.h"
+#include "raw_peer.h"
+#include "testnet_harness.h"
+
+namespace ledger::itest {
+namespace {
+
+namespace wire = ::ledger::p2p::v1;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kHugeHeight = 1'000'000'000'000;
+
+Bytes serialize(const wire::Envelope& envelope) {
+  std::string text;
+  EXPECT_TRUE(envelope.SerializeToString(&text));
+  return Bytes(text.begin(), text.end());
+}
+
+std::optional<wire::Envelope> parse(const Bytes& payload) {
+  wire::Envelope envelope;
+  if (!envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return std::nullopt;
+  }
+  return envelope;
+}
+
+// The p2p port of a node that listens on port 0, from its log line
+// "p2p: listening on 127.0.0.1:<port> as ...".
+std::optional<std::uint16_t> logged_p2p_port(const TestnetNode& node) {
+  const std::string log = node.log();
+  const std::string marker = "p2p: listening on 127.0.0.1:";
+  const auto at = log.rfind(marker);
+  if (at == std::string::npos) return std::nullopt;
+  std::uint32_t port = 0;
+  for (std::size_t i = at + marker.size(); i < log.size() && std::isdigit(log[i]); ++i)
+    port = port * 10 + static_cast<std::uint32_t>(log[i] - '0');
+  if (port == 0 || port > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(port);
+}
+
+bool send_status(RawPeer& peer, std::uint64_t height) {
+  wire::Envelope envelope;
+  envelope.mutable_status()->set_committed_height(height);
+  envelope.mutable_status()->set_committed_id(std::string(32, '\x42'));
+  envelope.mutable_status()->set_validator(true);
+  return peer.send_payload(serialize(envelope));
+}
+
+TEST(SyncPeer, HugeHeightWithEmptyAnswers_DoesNotStopAFullNode) {
+  TestnetOptions options;
+  options.config["p2p.accept_unknown_peers"] = "true";
+  Testnet net(options);
+  ASSERT_TRUE(net.start());
+  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  net.node(3).kill9();
+  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const std::vector<TestnetNode*> honest = net.nodes({0, 1, 2});
+
+  TestnetNode& full = net.add_full_node();
+  ASSERT_TRUE(full.start());
+  const auto port = logged_p2p_port(full);
+  ASSERT_TRUE(port.has_value()) << full.log_tail();
+  RawPeer liar(*port);
+  ASSERT_TRUE(liar.handshake(node3, net.chain_id()));
+  ASSERT_TRUE(send_status(liar, kHugeHeight));
+  const auto connected = Clock::now();
+  const auto start_height = max_height(honest);
+  ASSERT_TRUE(start_height.has_value());
+  // With node3 down the chain grows by about 7 blocks a second: the full node must follow it
+  // well past where it was when the liar arrived.
+  const std::uint64_t target = *start_height + 15;
+
+  // Serve the liar for a fixed window (long enough for several backoff periods), answering
+  // every sync request with no blocks and repeating the claim every second as a node would.
+  constexpr auto kWindow = 8s;
+  int requests = 0;
+  bool reached = false;
+  auto next_status = connected + 1s;
+  auto next_check = connected;
+  while (Clock::now() < connected + kWindow) {
+    if (liar.readable(50ms)) {
+      const auto payload = liar.read_payload();
+      if (!payload) break;  // closed: nothing more to serve
+      const auto envelope = parse(*payload);
+      if (envelope && envelope->has_sync_request()) {
+        ++requests;
+        wire::Envelope answer;
+        answer.mutable_sync_response()->set_from_height(envelope->sync_request().from_height());
+        answer.mutable_sync_response()->set_committed_height(kHugeHeight);
+        liar.send_payload(serialize(answer));
+      }
+    }
+    if (Clock::now() >= next_status) {
+      send_status(liar, kHugeHeight);
+      next_status += 1s;
+    }
+    if (!reached && Clock::now() >= next_check) {
+      reached = full.height().value_or(0) >= target;
+      next_check = Clock::now() + 200ms;
+    }
+  }
+
+  RecordProperty("liar_requests", requests);
+  EXPECT_TRUE(reached) << "the full node is at " << full.height().value_or(0) << ", target "
+                       << target << ", validators " << describe_heights(honest) << "\n"
+                       << full.log_tail();
+  // Its claim is the highest, so it is asked first; then it backs off 1, 2, 4 s: asked at about
+  // 0, 1, 3 and 7 s of the window.
+  EXPECT_GE(requests, 1);
+  EXPECT_LE(requests, 6) << "the liar was asked " << requests << " times in "
+                         << std::chrono::duration_cast<std::chrono::seconds>(kWindow).count()
+                         << " s";
+  EXPECT_NE(full.log().find("sync: " + node3.public_key().hex().substr(0, 12) +
+                            " sent a bad response: no blocks, though it claimed height " +
+                            std::to_string(kHugeHeight)),
+            std::string::npos)
+      << full.log_tail();
+  std::vector<TestnetNode*> everyone = honest;
+  everyone.push_back(&full);
+  EXPECT_TRUE(same_blocks(everyone));
+}
+
+TEST(SyncPeer, FloodOfSyncRequests_RateLimitedPerPeerAndLogged) {
+  Testnet net;
+  ASSERT_TRUE(net.start());
+  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  TestnetNode& target = net.node(0);
+  net.node(3).kill9();
+  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const auto log_mark = target.log_size();
+  RawPeer peer(net.p2p_port(0));
+  ASSERT_TRUE(peer.handshake(node3, net.chain_id()));
+
+  constexpr int kRequests = 400;
+  const auto sent = Clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    wire::Envelope request;
+    request.mutable_sync_request()->set_from_height(1);
+    request.mutable_sync_request()->set_count(1);
+    ASSERT_TRUE(peer.send_payload(serialize(request)));
+  }
+  int responses = 0;
+  while (Clock::now() < sent + 2s) {
+    if (!peer.readable(50ms)) continue;
+    const auto payload = peer.read_payload();
+    if (!payload) break;
+    const auto envelope = parse(*payload);
+    if (envelope && envelope->has_sync_response()) ++responses;
+  }
+  const double elapsed_s = std::chrono::duration<double>(Clock::now() - sent).count();
+  RecordProperty("responses", responses);
+  // p2p.sync_requests_per_second = 50 (the default): a burst of 50, then 50 a second.
+  EXPECT_GE(responses, 50);
+  EXPECT_LE(responses, 50 + static_cast<int>(50 * elapsed_s) + 5)
+      << responses << " of " << kRequests << " answered in " << elapsed_s << " s";
+  const std::string line = "sync: dropped a request from " +
+                           node3.public_key().hex().substr(0, 12) +
+                           ": more than 50 requests per second (p2p.sync_requests_per_second)";
+  EXPECT_TRUE(
+      poll_until([&] { return target.log_since(log_mark).find(line) != std::string::npos; }, 5s))
+      << target.log_since(log_mark);
+
+  const auto nodes = net.nodes({0, 1, 2});
+  const auto now = max_height(nodes);
+  ASSERT_TRUE(now.has_value());
+  EXPECT_TRUE(wait_for_heights(nodes, *now + 5, 30s));
+}
+
+}  // namespace
+}  // namespace ledger::itest
