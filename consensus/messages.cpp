@@ -168,6 +168,23 @@ Bytes encode_message(const Message& message) {
   return std::move(w).take();
 }
 
+StatusOr<MessageKind> peek_message_kind(ByteView bytes) {
+  ByteReader r(bytes);
+  LEDGER_RETURN_IF_ERROR(r.expect_tag("consensus message", kMessageTag));
+  std::uint8_t version = 0;
+  LEDGER_RETURN_IF_ERROR(r.u8("version", version));
+  if (version != kMessageVersion) {
+    return Status::invalid_argument("unknown consensus message version " + std::to_string(version));
+  }
+  std::uint8_t kind = 0;
+  LEDGER_RETURN_IF_ERROR(r.u8("kind", kind));
+  if (kind < static_cast<std::uint8_t>(MessageKind::kProposal) ||
+      kind > static_cast<std::uint8_t>(MessageKind::kBlockResponse)) {
+    return Status::invalid_argument("unknown consensus message kind " + std::to_string(kind));
+  }
+  return static_cast<MessageKind>(kind);
+}
+
 StatusOr<Message> decode_message(ByteView bytes, const MessageLimits& limits) {
   if (bytes.size() > limits.message_bytes_max) {
     return Status::invalid_argument("message is " + std::to_string(bytes.size()) +

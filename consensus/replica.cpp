@@ -142,7 +142,9 @@ Replica::Replica(ReplicaConfig config, SafetyRules safety, RecoveryData recovery
             [](const Block& a, const Block& b) { return a.header.round < b.header.round; });
   for (const Block& b : recovery.blocks) {
     if (b.header.round <= tree_.committed_round()) continue;
-    if (tree_.insert(b, b.id()).is_ok() && b.header.parent_qc.round() > high_qc_.round()) {
+    // Persisted blocks were accepted before, possibly with the certified-chain allowance.
+    if (tree_.insert(b, b.id(), /*extends_certified=*/true).is_ok() &&
+        b.header.parent_qc.round() > high_qc_.round()) {
       high_qc_ = b.header.parent_qc;  // was verified before it was persisted
     }
   }
@@ -244,8 +246,17 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
   }
   if (h.round + config_.proposals_seen_max > current_round_) {  // else too old to matter
     proposals_seen_.emplace(h.round, FirstProposal{std::move(signed_header), id});
-    while (proposals_seen_.size() > config_.proposals_seen_max)
-      proposals_seen_.erase(proposals_seen_.begin());
+    // Over the bound, the entry farthest from the current round goes: rounds far ahead first
+    // (recorded before their certificates are verified, a leader could otherwise sign its way
+    // through future rounds and push the current one out), then the oldest.
+    while (proposals_seen_.size() > config_.proposals_seen_max) {
+      auto last = std::prev(proposals_seen_.end());
+      if (last->first > current_round_ + 1) {
+        proposals_seen_.erase(last);
+      } else {
+        proposals_seen_.erase(proposals_seen_.begin());
+      }
+    }
   }
   if (Status s = safety_.verifier().verify_qc(qc); !s.is_ok()) {
     reject(out, RejectReason::kInvalidCertificate, from, "proposal QC: " + s.message());

@@ -105,13 +105,18 @@ bool Replica::make_room(Actions& out, const Hash& parent_id) {
   return true;
 }
 
-bool Replica::add_to_tree(Actions& out, const Block& block, const Hash& id, const PublicKey& from) {
+bool Replica::add_to_tree(Actions& out, const Block& block, const Hash& id, const PublicKey& from,
+                          bool certified) {
   if (block.header.round <= tree_.committed_round()) return false;
   Status s = tree_.insert(block, id);
   if (s.code() == StatusCode::kResourceExhausted && make_room(out, block.header.parent_id)) {
     s = tree_.insert(block, id);
   }
-  if (s.code() == StatusCode::kResourceExhausted && block.header.parent_id == high_qc_.block_id()) {
+  // Certified blocks (fetched: hash-linked to a verified certificate) and the next proposal on
+  // the highest certified block may use the allowance of BlockTree::insert.
+  const bool on_certified_chain =
+      certified || id == high_qc_.block_id() || block.header.parent_id == high_qc_.block_id();
+  if (s.code() == StatusCode::kResourceExhausted && on_certified_chain) {
     s = tree_.insert(block, id, /*extends_certified=*/true);
   }
   if (s.code() == StatusCode::kAlreadyExists) return true;
@@ -127,9 +132,9 @@ bool Replica::add_to_tree(Actions& out, const Block& block, const Hash& id, cons
   return true;
 }
 
-bool Replica::insert_block(Actions& out, const Block& block, const Hash& id,
-                           const PublicKey& from) {
-  if (!add_to_tree(out, block, id, from)) return false;
+bool Replica::insert_block(Actions& out, const Block& block, const Hash& id, const PublicKey& from,
+                           bool certified) {
+  if (!add_to_tree(out, block, id, from, certified)) return false;
   connect_orphans(out, id, from);
   try_commit(out);
   maybe_request_payload(out);
@@ -149,7 +154,7 @@ void Replica::connect_orphans(Actions& out, const Hash& parent_id, const PublicK
     for (const Hash& child : children) {
       Block block = std::move(orphans_.at(child));
       orphans_.erase(child);
-      if (add_to_tree(out, block, child, from)) parents.push_back(child);
+      if (add_to_tree(out, block, child, from, /*certified=*/true)) parents.push_back(child);
     }
   }
 }
@@ -161,6 +166,11 @@ void Replica::resume_pending_proposal(Actions& out) {
   waiting_proposal_.reset();
   if (proposal.block.header.round != current_round_) return;
   process_proposal(out, from, proposal, proposal.block.id());
+}
+
+bool Replica::awaits_block_response_from(const PublicKey& peer) const {
+  return std::any_of(fetches_.begin(), fetches_.end(),
+                     [&peer](const auto& entry) { return entry.second.peer == peer; });
 }
 
 Actions Replica::on_block_request(const PublicKey& from, const BlockRequest& request) {
@@ -231,7 +241,7 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
       return out;
     }
     if (tree_.contains(h.parent_id)) {
-      if (!insert_block(out, *block, id, from)) return out;
+      if (!insert_block(out, *block, id, from, /*certified=*/true)) return out;
       continue;
     }
     if (h.parent_qc.round() <= tree_.committed_round() && h.parent_id != tree_.root_id()) {

@@ -185,6 +185,11 @@ class BlockSync {
   std::optional<SyncTime> next_poll(SyncTime now) const;
 
   bool request_in_flight() const { return in_flight_.has_value(); }
+  // Whether the request in flight went to `peer`: any other sync response is unsolicited and
+  // may be dropped unread.
+  bool awaits_response_from(const PublicKey& peer) const {
+    return in_flight_ && in_flight_->peer == peer;
+  }
   const BlockSyncStats& stats() const { return stats_; }
   // Consecutive failures of `peer` not yet cleared by a success (0 if none).
   std::uint32_t failures_of(const PublicKey& peer) const;

@@ -165,18 +165,120 @@ void Node::Impl::on_disconnected(const PublicKey& peer) {
 
 // ---- Incoming frames --------------------------------------------------------------------------
 
+namespace {
+
+// The one field of an Envelope (each frame carries exactly one, as protobuf serialises a set
+// oneof), read without parsing the frame: its field number and a view of its bytes.
+struct EnvelopeField {
+  std::uint32_t number = 0;
+  ByteView body;
+};
+
+std::optional<std::uint64_t> read_varint(ByteView bytes, std::size_t& pos) {
+  std::uint64_t value = 0;
+  for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
+    const std::uint8_t b = bytes[pos++];
+    value |= std::uint64_t{b & 0x7fu} << shift;
+    if ((b & 0x80u) == 0) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<EnvelopeField> peek_envelope(ByteView frame) {
+  std::size_t pos = 0;
+  const auto tag = read_varint(frame, pos);
+  if (!tag || (*tag & 7u) != 2 || (*tag >> 3) == 0 || (*tag >> 3) > 1000) return std::nullopt;
+  const auto length = read_varint(frame, pos);
+  if (!length || *length != frame.size() - pos) return std::nullopt;
+  return EnvelopeField{static_cast<std::uint32_t>(*tag >> 3), frame.subspan(pos)};
+}
+
+// How many length-delimited fields a message body holds (repeated bytes or messages), counted
+// without parsing it; nullopt if it is not a well-formed protobuf body.
+std::optional<std::size_t> count_entries(ByteView body) {
+  std::size_t pos = 0;
+  std::size_t count = 0;
+  while (pos < body.size()) {
+    const auto tag = read_varint(body, pos);
+    if (!tag) return std::nullopt;
+    switch (*tag & 7u) {
+      case 0:
+        if (!read_varint(body, pos)) return std::nullopt;
+        break;
+      case 2: {
+        const auto length = read_varint(body, pos);
+        if (!length || *length > body.size() - pos) return std::nullopt;
+        pos += *length;
+        ++count;
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  return count;
+}
+
+// Envelope field numbers (node/proto/ledger/p2p/v1/p2p.proto).
+constexpr std::uint32_t kConsensusField = 1;
+constexpr std::uint32_t kTransactionsField = 2;
+constexpr std::uint32_t kSyncResponseField = 5;
+// Peer status and sync requests are a few integers: anything larger is not one.
+constexpr std::size_t kSmallEnvelopeBytesMax = 1024;
+
+}  // namespace
+
+// Checks what a frame is, who sent it and whether it was asked for before parsing or decoding
+// it (issue 11, point 6): a frame can be frame_bytes_max long. Allocation failures while
+// parsing are caught here, at the edge: they drop the frame, never the process.
 void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
   if (stopping) return;
-  wire::Envelope envelope;
-  if (!envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  const auto field = peek_envelope(payload);
+  if (!field) {
     spdlog::warn("p2p: {} sent a frame that is not an Envelope ({} bytes); ignored",
                  peer_name(peer), payload.size());
     return;
   }
+  if (field->number == kConsensusField) return on_consensus_message(peer, field->body);
+  if (field->number == kSyncResponseField && !block_sync->awaits_response_from(peer)) {
+    spdlog::debug("sync: unsolicited response from {} ({} bytes) dropped unread", peer_name(peer),
+                  payload.size());
+    return;
+  }
+  // Repeated entries are counted before parsing: a frame of tiny entries must not become
+  // millions of strings.
+  if (field->number == kTransactionsField || field->number == kSyncResponseField) {
+    const auto entries = count_entries(field->body);
+    const std::size_t entries_max = field->number == kTransactionsField
+                                        ? options.config.p2p.gossip_batch_max
+                                        : std::size_t{options.config.p2p.sync_blocks_max} +
+                                              2 * options.config.consensus.pending_blocks_max;
+    if (!entries || *entries > entries_max) {
+      spdlog::warn("p2p: {} sent a {} with {} entries, above the {} allowed; ignored unparsed",
+                   peer_name(peer),
+                   field->number == kTransactionsField ? "gossip batch" : "sync response",
+                   entries ? std::to_string(*entries) : std::string("malformed"), entries_max);
+      // For block sync, as good as no answer: the peer fails this request.
+      if (field->number == kSyncResponseField) on_sync_response(peer, wire::SyncResponse{});
+      return;
+    }
+  }
+  wire::Envelope envelope;
+  try {
+    if (!envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      spdlog::warn("p2p: {} sent a frame that is not an Envelope ({} bytes); ignored",
+                   peer_name(peer), payload.size());
+      return;
+    }
+  } catch (const std::bad_alloc&) {
+    spdlog::error("p2p: out of memory parsing a {}-byte frame from {}; dropped", payload.size(),
+                  peer_name(peer));
+    return;
+  }
+  const bool small = payload.size() <= kSmallEnvelopeBytesMax;
   switch (envelope.body_case()) {
     case wire::Envelope::kConsensus:
-      on_consensus_message(peer, as_bytes(envelope.consensus()));
-      return;
+      return;  // handled above, unparsed
     case wire::Envelope::kTransactions: {
       auto* txs = envelope.mutable_transactions()->mutable_transactions();
       on_transactions(peer, std::vector<std::string>(std::make_move_iterator(txs->begin()),
@@ -184,12 +286,13 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
       return;
     }
     case wire::Envelope::kStatus: {
-      if (!peers.contains(peer)) return;
+      if (!small || !peers.contains(peer)) break;
       log_notes(block_sync->on_peer_status(peer, envelope.status().committed_height()).notes);
       drive_sync();
       return;
     }
     case wire::Envelope::kSyncRequest:
+      if (!small) break;
       on_sync_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
                                                envelope.sync_request().count()});
       return;
@@ -199,26 +302,52 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
     case wire::Envelope::BODY_NOT_SET:
       break;
   }
-  spdlog::warn("p2p: {} sent an empty or unknown envelope; ignored", peer_name(peer));
+  spdlog::warn("p2p: {} sent an empty, unknown or oversized envelope ({} bytes); ignored",
+               peer_name(peer), payload.size());
 }
 
+// The kind and the sender are checked before the body is decoded: block requests from anyone,
+// everything else only from validators, to a validator, and block responses only from a
+// validator this node asked.
 void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
-  auto message = consensus::decode_message(bytes, replica_config.message_limits());
-  if (!message.is_ok()) {
+  const auto kind = consensus::peek_message_kind(bytes);
+  if (!kind.is_ok()) {
     spdlog::warn("p2p: {} sent an undecodable consensus message: {}", peer_name(peer),
-                 message.status().message());
+                 kind.status().message());
     return;
   }
-  if (const auto* request = std::get_if<consensus::BlockRequest>(&message.value())) {
+  if (*kind != consensus::MessageKind::kBlockRequest) {
+    if (!replica) return;  // a full node does not take part in consensus
+    if (!options.genesis.validators.contains(peer)) {
+      spdlog::debug("p2p: {} from non-validator {} ({} bytes) ignored unread",
+                    consensus::message_kind_name(*kind), peer_name(peer), bytes.size());
+      return;
+    }
+    if (*kind == consensus::MessageKind::kBlockResponse &&
+        !replica->awaits_block_response_from(peer)) {
+      spdlog::debug("p2p: unsolicited block response from {} ({} bytes) dropped unread",
+                    peer_name(peer), bytes.size());
+      return;
+    }
+  }
+  std::optional<StatusOr<consensus::Message>> message;
+  try {
+    message.emplace(consensus::decode_message(bytes, replica_config.message_limits()));
+  } catch (const std::bad_alloc&) {
+    spdlog::error("p2p: out of memory decoding a {}-byte consensus message from {}; dropped",
+                  bytes.size(), peer_name(peer));
+    return;
+  }
+  if (!message->is_ok()) {
+    spdlog::warn("p2p: {} sent an undecodable consensus message: {}", peer_name(peer),
+                 message->status().message());
+    return;
+  }
+  if (const auto* request = std::get_if<consensus::BlockRequest>(&message->value())) {
     answer_block_request(peer, *request);
     return;
   }
-  if (!replica) return;  // a full node does not take part in consensus
-  if (!options.genesis.validators.contains(peer)) {
-    spdlog::debug("p2p: consensus message from non-validator {} ignored", peer_name(peer));
-    return;
-  }
-  handle(replica->on_message(peer, message.value()));
+  handle(replica->on_message(peer, message->value()));
   std::lock_guard lock(tip_mutex);
   snapshot.current_round = replica->current_round();
 }
@@ -417,7 +546,7 @@ void Node::Impl::start_sync() {
   c.block_limits = replica_config.block_limits;
   c.verified_certs_max = replica_config.verified_certs_max;
   c.blocks_max = options.config.p2p.sync_blocks_max;
-  c.proof_headers_max = options.config.consensus.pending_blocks_max;
+  c.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
   c.lag_blocks = is_validator() ? kValidatorSyncLagBlocks : 0;
   c.request_timeout = kSyncTimeout;
   c.backoff_min = kSyncBackoffMin;
@@ -428,7 +557,7 @@ void Node::Impl::start_sync() {
 
   SyncServiceConfig s;
   s.blocks_max = options.config.p2p.sync_blocks_max;
-  s.proof_headers_max = options.config.consensus.pending_blocks_max;
+  s.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
   s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   s.requests_per_second = options.config.p2p.sync_requests_per_second;
   s.peers_max = options.config.p2p.connections_max;

@@ -61,7 +61,9 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
       store(std::move(store_in)),
       signatures(options.config.signature_cache_max),
       mempool(options.genesis.chain_id, options.config.mempool, signatures),
-      speculative(*store, signatures.as_check(), options.config.consensus.pending_blocks_max + 2),
+      // The tree may hold twice pending_blocks_max on its certified chain (BlockTree::insert).
+      speculative(*store, signatures.as_check(),
+                  2 * options.config.consensus.pending_blocks_max + 2),
       checker({options.genesis.chain_id, kBlockTimeAheadMaxMs}, signatures, speculative),
       proposer({options.genesis.consensus.block_limits(), options.genesis.validators.size(),
                 options.config.consensus.block_interval_ms,

@@ -95,4 +95,9 @@ struct MessageLimits {
 Bytes encode_message(const Message& message);
 StatusOr<Message> decode_message(ByteView bytes, const MessageLimits& limits);
 
+// The kind of an encoded message, read from its first bytes without decoding (or allocating
+// for) the body, so that a host can drop what it would refuse anyway before paying for it.
+// kInvalidArgument if the tag, version or kind is wrong.
+StatusOr<MessageKind> peek_message_kind(ByteView bytes);
+
 }  // namespace ledger::consensus

@@ -231,6 +231,9 @@ class Replica {
   const std::deque<Evidence>& evidence() const { return evidence_; }
   std::uint64_t timer_duration_ticks() const { return timer_.duration_ticks(); }
   const PublicKey& leader(std::uint64_t round) const { return leaders_->leader(round); }
+  // Whether a block request to `peer` is outstanding: a block response from anyone else is
+  // refused unread (the host may drop it before decoding it).
+  bool awaits_block_response_from(const PublicKey& peer) const;
 
  private:
   struct FirstProposal {
@@ -259,7 +262,10 @@ class Replica {
   void try_commit(Actions& out);
   void on_qc_formed(Actions& out, const QuorumCert& qc, const PublicKey& from);
   void on_tc_formed(Actions& out, const TimeoutCert& tc);
-  bool add_to_tree(Actions& out, const Block& block, const Hash& id, const PublicKey& from);
+  // `certified`: the block is hash-linked to a verified certificate (fetched), so it may use
+  // BlockTree's allowance beyond pending_blocks_max.
+  bool add_to_tree(Actions& out, const Block& block, const Hash& id, const PublicKey& from,
+                   bool certified = false);
   void local_timeout(Actions& out);
   std::uint64_t rounds_since_commit() const;
 
@@ -276,7 +282,8 @@ class Replica {
   void request_block(Actions& out, const Hash& id, std::uint64_t round, const PublicKey& peer);
   PublicKey next_fetch_peer(const PublicKey& avoid);
   bool make_room(Actions& out, const Hash& parent_id);
-  bool insert_block(Actions& out, const Block& block, const Hash& id, const PublicKey& from);
+  bool insert_block(Actions& out, const Block& block, const Hash& id, const PublicKey& from,
+                    bool certified = false);
   void connect_orphans(Actions& out, const Hash& parent_id, const PublicKey& from);
   void retry_fetches(Actions& out);
   void refetch_missing(Actions& out);

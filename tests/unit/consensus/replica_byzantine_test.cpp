@@ -259,6 +259,23 @@ TEST_F(ReplicaByzantineTest, Fetch_HigherRoundTakesTheSlotOfALowerOne) {
   EXPECT_EQ(second[0].block_id, high.id());
 }
 
+// Review finding: proposals are remembered before their certificates are verified, so a leader
+// could sign proposals for many future rounds (with bogus TCs) and push the current round out
+// of proposals_seen_: equivocation in the current round then went unnoticed.
+TEST_F(ReplicaByzantineTest, Proposal_FarFutureProposalsDoNotEvictTheCurrentRound) {
+  auto r = c_.replica(0, store_);
+  for (std::uint64_t round = 5; round <= 5 + 4 * 80; round += 4) {  // validator 1 leads these
+    Block future = c_.block(c_.genesis(), round, c_.gqc());
+    TimeoutCert bogus = c_.tc(round - 1, c_.gqc(), {1});  // one signer: below quorum
+    EXPECT_TRUE(rejected(propose(*r, future, bogus), RejectReason::kInvalidCertificate));
+  }
+  (void)propose(*r, b1_);
+  Block other = c_.block(c_.genesis(), 1, c_.gqc(), 4242);
+  Actions second = propose(*r, other);
+  EXPECT_TRUE(rejected(second, RejectReason::kEquivocation));
+  EXPECT_EQ(second.evidence.size(), 1u);
+}
+
 // Point 7: a stale timeout is refused before any signature is checked (it used to verify its
 // high QC first, so a flood of stale timeouts cost a quorum of verifications each).
 TEST_F(ReplicaByzantineTest, Timeout_StaleRefusedBeforeAnyVerification) {
