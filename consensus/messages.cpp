@@ -168,8 +168,10 @@ Bytes encode_message(const Message& message) {
   return std::move(w).take();
 }
 
-StatusOr<MessageKind> peek_message_kind(ByteView bytes) {
-  ByteReader r(bytes);
+namespace {
+
+// The tag, version and kind every message starts with; leaves `r` at the body.
+StatusOr<MessageKind> read_header(ByteReader& r) {
   LEDGER_RETURN_IF_ERROR(r.expect_tag("consensus message", kMessageTag));
   std::uint8_t version = 0;
   LEDGER_RETURN_IF_ERROR(r.u8("version", version));
@@ -185,6 +187,13 @@ StatusOr<MessageKind> peek_message_kind(ByteView bytes) {
   return static_cast<MessageKind>(kind);
 }
 
+}  // namespace
+
+StatusOr<MessageKind> peek_message_kind(ByteView bytes) {
+  ByteReader r(bytes);
+  return read_header(r);
+}
+
 StatusOr<Message> decode_message(ByteView bytes, const MessageLimits& limits) {
   if (bytes.size() > limits.message_bytes_max) {
     return Status::invalid_argument("message is " + std::to_string(bytes.size()) +
@@ -192,17 +201,10 @@ StatusOr<Message> decode_message(ByteView bytes, const MessageLimits& limits) {
                                     std::to_string(limits.message_bytes_max));
   }
   ByteReader r(bytes);
-  LEDGER_RETURN_IF_ERROR(r.expect_tag("consensus message", kMessageTag));
-  std::uint8_t version = 0;
-  LEDGER_RETURN_IF_ERROR(r.u8("version", version));
-  if (version != kMessageVersion) {
-    return Status::invalid_argument("unknown consensus message version " + std::to_string(version));
-  }
-  std::uint8_t kind = 0;
-  LEDGER_RETURN_IF_ERROR(r.u8("kind", kind));
-  StatusOr<Message> out =
-      Status::invalid_argument("unknown consensus message kind " + std::to_string(kind));
-  switch (static_cast<MessageKind>(kind)) {
+  LEDGER_ASSIGN_OR_RETURN(const MessageKind kind, read_header(r));
+  StatusOr<Message> out = Status::invalid_argument("unknown consensus message kind " +
+                                                   std::to_string(static_cast<int>(kind)));
+  switch (kind) {
     case MessageKind::kProposal:
       out = read_proposal(r, limits);
       break;
