@@ -76,5 +76,27 @@ TEST(FrameGate, UnsolicitedResponsesAreDroppedUnread) {
   EXPECT_TRUE(wait_for_heights(nodes, *now + 3, 30s));
 }
 
+// A gossip batch of more entries than p2p.gossip_batch_max is refused from a count of its
+// entries, before the frame is parsed into strings (it used to be parsed, copied, then refused).
+TEST(FrameGate, OverfullGossipBatchRefusedUnparsed) {
+  Testnet net;
+  ASSERT_TRUE(net.start());
+  ASSERT_TRUE(wait_for_heights(net.validators(), 2, 30s));
+  TestnetNode& target = net.node(0);
+  net.node(3).kill9();
+  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const auto mark = target.log_size();
+  RawPeer peer(net.p2p_port(0));
+  ASSERT_TRUE(peer.handshake(node3, net.chain_id()));
+  wire::Envelope batch;
+  for (int i = 0; i < 100'000; ++i)
+    batch.mutable_transactions()->add_transactions(std::string(1, 'x'));
+  ASSERT_TRUE(peer.send_payload(serialize(batch)));
+  const std::string line = "sent a gossip batch with 100000 entries, above the 2000 allowed";
+  EXPECT_TRUE(
+      poll_until([&] { return target.log_since(mark).find(line) != std::string::npos; }, 10s))
+      << target.log_since(mark);
+}
+
 }  // namespace
 }  // namespace ledger::itest

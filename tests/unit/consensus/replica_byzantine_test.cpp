@@ -186,6 +186,28 @@ TEST_F(ReplicaByzantineTest, Tree_ProposalOnTheCertifiedChainFitsWhenTheChainFil
   EXPECT_EQ(r->tree().size(), 6u);  // above pending_blocks_max, below twice it
 }
 
+// Review finding: a certified chain longer than pending_blocks_max (the allowance above) must
+// survive a restart; recovery used to insert without the allowance and drop the rest.
+TEST_F(ReplicaByzantineTest, Restart_KeepsACertifiedChainLongerThanPendingBlocksMax) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  RecoveryData recovery = Replica::genesis_recovery(config);
+  Block parent = c_.genesis();
+  QuorumCert parent_qc = c_.gqc();
+  for (std::uint64_t round = 1; round <= 11; round += 2) {
+    Block b = c_.block(parent, round, parent_qc);
+    recovery.blocks.push_back(b);
+    parent = b;
+    parent_qc = c_.qc(b);
+  }
+  recovery.high_qc = parent_qc;  // certifies the sixth block
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           std::move(recovery))
+               .value();
+  EXPECT_EQ(r->tree().size(), 6u);
+  EXPECT_TRUE(r->tree().contains(parent.id()));
+}
+
 TEST(BlockTreeEvictTest, Evict_LowestRoundLeafFirstNeverTheKeptPathOrRoot) {
   TestChain c;
   BlockTree tree(c.genesis(), 8);
