@@ -1,4 +1,4 @@
-#include "block_sync.h"
+#include "ledger/node/block_sync.h"
 
 #include <algorithm>
 #include <limits>

@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "block_sync.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/commit_pipeline.h"
@@ -29,7 +29,7 @@
 #include "ledger/node/speculative_state.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
-#include "sync_service.h"
+#include "ledger/node/sync_service.h"
 
 namespace ledger::p2p::v1 {
 class SyncResponse;

@@ -1,4 +1,4 @@
-#include "sync_service.h"
+#include "ledger/node/sync_service.h"
 
 #include <algorithm>
 

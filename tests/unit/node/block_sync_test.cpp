@@ -1,10 +1,10 @@
-// Block sync (node/block_sync.h, node/sync_service.h): the asking side driven with crafted
+// Block sync (include/ledger/node/block_sync.h, sync_service.h): the asking side driven with crafted
 // responses and a fake clock, and the answering side over an in-memory chain store.
 //
 // The chains here have failed rounds, so that several blocks share one commit certificate: a
 // QC for B1 whose parent B0 has B1.round == B0.round + 1 commits B0 and every uncommitted block
 // below it.
-#include "block_sync.h"
+#include "ledger/node/block_sync.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@
 #include "ledger/storage/memory_chain_store.h"
 #include "support/chain_fixture.h"
 #include "support/test_keys.h"
-#include "sync_service.h"
+#include "ledger/node/sync_service.h"
 
 namespace ledger::node {
 namespace {

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "block_sync.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/storage/chain_store.h"
 
 namespace ledger::node {
