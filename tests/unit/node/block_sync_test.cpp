@@ -1,5 +1,5 @@
-// Block sync (include/ledger/node/block_sync.h, sync_service.h): the asking side driven with crafted
-// responses and a fake clock, and the answering side over an in-memory chain store.
+// Block sync (include/ledger/node/block_sync.h, sync_service.h): the asking side driven with
+// crafted responses and a fake clock, and the answering side over an in-memory chain store.
 //
 // The chains here have failed rounds, so that several blocks share one commit certificate: a
 // QC for B1 whose parent B0 has B1.round == B0.round + 1 commits B0 and every uncommitted block
@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
 #include "support/chain_fixture.h"
 #include "support/test_keys.h"
-#include "ledger/node/sync_service.h"
 
 namespace ledger::node {
 namespace {
