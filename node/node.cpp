@@ -5,10 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
-#include <fstream>
-#include <iterator>
 
-#include "file_io.h"
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
 #include "ledger/node/home.h"
@@ -56,43 +53,6 @@ constexpr std::uint64_t kFrameOverheadMax = 1024 * 1024;
 constexpr std::uint64_t kBlockTimeAheadMaxMs = 30'000;
 // Room for the envelope around a block response.
 constexpr std::uint64_t kEnvelopeSlack = 64 * 1024;
-
-// A validator key that has signed on a chain leaves this mark in the home directory, outside
-// data_dir. Safety data lives in data_dir: a validator restarted with a fresh data directory and
-// the same key would otherwise start from last_voted_round 0 and could sign a round it already
-// signed (DESIGN.md section 3; issue 11, point 8). With the mark and no safety data, it refuses.
-Status check_signing_mark(const std::filesystem::path& home, const std::string& chain_id,
-                          const PublicKey& key, const consensus::SafetyStore& safety) {
-  if (home.empty()) return Status::ok();  // embedded use without a home directory
-  const std::filesystem::path mark = home / "keys" / "validator-signed";
-  const std::string text =
-      "{\"chain_id\": \"" + chain_id + "\", \"validator\": \"" + key.hex() + "\"}\n";
-  LEDGER_ASSIGN_OR_RETURN(const auto data, safety.load());
-  std::error_code error;
-  const bool exists = std::filesystem::exists(mark, error);
-  if (exists && !data) {
-    std::ifstream in(mark);
-    const std::string stored((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-    if (stored == text) {
-      return Status::failed_precondition(
-          "validator key " + key.hex() + " has signed consensus messages on chain " + chain_id +
-          " before (" + mark.string() +
-          "), but the data directory holds no safety data: starting now could sign a round it "
-          "already signed (double signing). Restore the data directory; or, only if this key "
-          "never signed on this chain, remove " +
-          mark.string());
-    }
-  }
-  if (exists) {
-    std::ifstream in(mark);
-    const std::string stored((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-    if (stored == text) return Status::ok();
-  }
-  // Written (synced) before consensus starts, so before anything can be signed.
-  return write_file_atomically(mark, text, 0600);
-}
 
 }  // namespace
 
@@ -156,8 +116,9 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
 
   impl->validator_node = o.genesis.validators.contains(node_id);
   if (impl->validator_node) {
-    LEDGER_RETURN_IF_ERROR(
-        check_signing_mark(o.home, o.genesis.chain_id, node_id, impl->store->safety_store()));
+    impl->safety_store = std::make_unique<MarkingSafetyStore>(impl->store->safety_store(), o.home,
+                                                              o.genesis.chain_id, node_id);
+    LEDGER_RETURN_IF_ERROR(impl->safety_store->check());
     LEDGER_RETURN_IF_ERROR(impl->restore_replica());
   } else {
     spdlog::info(
@@ -187,9 +148,8 @@ Status Node::Impl::restore_replica() {
   speculative.clear();
   pending_payload.reset();
   payload_waits_for_work = false;
-  LEDGER_ASSIGN_OR_RETURN(
-      replica, consensus::Replica::create(replica_config, std::move(signer), store->safety_store(),
-                                          std::move(recovery)));
+  LEDGER_ASSIGN_OR_RETURN(replica, consensus::Replica::create(replica_config, std::move(signer),
+                                                              *safety_store, std::move(recovery)));
   spdlog::info("consensus restored at height {} round {}: {} uncommitted blocks, {} stale dropped",
                height, replica->current_round(), recovered_blocks, stale);
   return Status::ok();

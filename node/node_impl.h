@@ -15,9 +15,9 @@
 #include <optional>
 #include <vector>
 
-#include "ledger/node/block_sync.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/node/commit_pipeline.h"
 #include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
@@ -27,9 +27,10 @@
 #include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/node/speculative_state.h"
+#include "ledger/node/sync_service.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
-#include "ledger/node/sync_service.h"
+#include "signing_mark.h"
 
 namespace ledger::p2p::v1 {
 class SyncResponse;
@@ -126,6 +127,7 @@ struct Node::Impl : p2p::Transport::Handler {
   PublicKey node_id;
   bool validator_node = false;  // the node key is a genesis validator (set by open)
   std::unique_ptr<storage::RocksChainStore> store;
+  std::unique_ptr<MarkingSafetyStore> safety_store;  // over store's; validators only (open)
   SignatureCache signatures;
   Mempool mempool;
   SpeculativeState speculative;
