@@ -1,6 +1,6 @@
 #include "ledger/node/config.h"
 
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,27 +13,6 @@
 #include <type_traits>
 
 namespace ledger::node {
-
-// Writes `text` to `path` atomically: a temporary file beside it (mode `mode`), fsync, rename
-// over `path`, fsync of the directory. A crash leaves the old file or the new one. Also used by
-// home.cpp (write_rpc_address); it belongs in file_io.h.
-Status write_file_atomically(const std::filesystem::path& path, std::string_view text,
-                             mode_t mode) {
-  if (!path.has_filename()) return Status::invalid_argument(path.string() + ": names no file");
-  const std::filesystem::path dir = parent_directory(path);
-  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (fd.get() < 0) return errno_status(temp, "cannot create temporary file");
-  TempFileGuard guard(temp);
-  if (::fchmod(fd.get(), mode) != 0) return errno_status(temp, "cannot chmod");
-  LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
-  if (::fsync(fd.get()) != 0) return errno_status(temp, "cannot sync");
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return errno_status(path, "cannot rename " + temp + " onto it");
-  }
-  guard.release();
-  return sync_directory(dir);
-}
 
 namespace {
 
@@ -630,13 +609,13 @@ StatusOr<NodeConfig> parse_config(std::string_view toml_text) {
 }
 
 StatusOr<NodeConfig> load_config(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  storage::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::not_found(path.string() + ": config file does not exist");
-    return errno_status(path, "cannot open config file");
+    return storage::errno_status(path, "cannot open config file");
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_status(path, "cannot stat config file");
+  if (::fstat(fd.get(), &st) != 0) return storage::errno_status(path, "cannot stat config file");
   if (!S_ISREG(st.st_mode)) {
     return Status::invalid_argument(path.string() + ": config file is not a regular file");
   }
@@ -647,7 +626,7 @@ StatusOr<NodeConfig> load_config(const std::filesystem::path& path) {
     ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_status(path, "cannot read config file");
+      return storage::errno_status(path, "cannot read config file");
     }
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
@@ -681,7 +660,7 @@ std::string config_to_toml(const NodeConfig& config) {
 Status write_config(const std::filesystem::path& path, const NodeConfig& config) {
   LEDGER_RETURN_IF_ERROR(
       validate_config(config).with_context(path.string() + ": refusing to write"));
-  return write_file_atomically(path, config_to_toml(config), 0644);
+  return storage::write_file_atomically(path, config_to_toml(config), 0644);
 }
 
 }  // namespace ledger::node

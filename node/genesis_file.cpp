@@ -1,6 +1,6 @@
 #include "ledger/node/genesis_file.h"
 
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,7 +25,7 @@ StatusOr<std::string> read_bounded(int fd, const std::filesystem::path& path, st
     ssize_t n = ::read(fd, chunk, sizeof(chunk));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_status(path, "cannot read genesis file");
+      return storage::errno_status(path, "cannot read genesis file");
     }
     if (n == 0) return text;
     if (text.size() + static_cast<std::size_t>(n) > bytes_max) {
@@ -39,13 +39,13 @@ StatusOr<std::string> read_bounded(int fd, const std::filesystem::path& path, st
 }  // namespace
 
 StatusOr<Genesis> load_genesis_file(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  storage::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::not_found(path.string() + ": genesis file does not exist");
-    return errno_status(path, "cannot open genesis file");
+    return storage::errno_status(path, "cannot open genesis file");
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_status(path, "cannot stat genesis file");
+  if (::fstat(fd.get(), &st) != 0) return storage::errno_status(path, "cannot stat genesis file");
   if (!S_ISREG(st.st_mode)) {
     return Status::invalid_argument(path.string() + ": genesis file is not a regular file");
   }
@@ -77,19 +77,19 @@ Status write_genesis_file(const std::filesystem::path& path, const Genesis& gene
   if (!reloaded.is_ok()) {
     return reloaded.status().with_context(path.string() + ": refusing to write");
   }
-  const std::filesystem::path dir = parent_directory(path);
+  const std::filesystem::path dir = storage::parent_directory(path);
   std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (fd.get() < 0) return errno_status(temp, "cannot create temporary genesis file");
-  TempFileGuard guard(temp);
-  if (::fchmod(fd.get(), 0644) != 0) return errno_status(temp, "cannot chmod");
-  LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
-  if (::fsync(fd.get()) != 0) return errno_status(temp, "cannot sync");
+  storage::Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (fd.get() < 0) return storage::errno_status(temp, "cannot create temporary genesis file");
+  storage::TempFileGuard guard(temp);
+  if (::fchmod(fd.get(), 0644) != 0) return storage::errno_status(temp, "cannot chmod");
+  LEDGER_RETURN_IF_ERROR(storage::write_all(fd.get(), text, temp));
+  if (::fsync(fd.get()) != 0) return storage::errno_status(temp, "cannot sync");
   if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return errno_status(path, "cannot rename " + temp + " onto it");
+    return storage::errno_status(path, "cannot rename " + temp + " onto it");
   }
   guard.release();
-  return sync_directory(dir);
+  return storage::sync_directory(dir);
 }
 
 }  // namespace ledger::node

@@ -1,6 +1,6 @@
 #include "ledger/node/home.h"
 
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "ledger/core/chain_id.h"
 #include "ledger/node/genesis_file.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 
 namespace ledger::node {
 
@@ -94,15 +94,15 @@ Status make_directory(const fs::path& dir, mode_t mode) {
       if (fs::is_directory(dir, ec)) return Status::ok();
       return Status::io_error(dir.string() + ": exists and is not a directory");
     }
-    return errno_status(dir, "cannot create directory");
+    return storage::errno_status(dir, "cannot create directory");
   }
-  return sync_directory(parent_directory(dir));
+  return storage::sync_directory(storage::parent_directory(dir));
 }
 
 Status make_private_directory(const fs::path& dir) {
   LEDGER_RETURN_IF_ERROR(make_directory(dir, 0700));
   // An existing directory (under --force) may be wider; keys live here.
-  if (::chmod(dir.c_str(), 0700) != 0) return errno_status(dir, "cannot chmod 700");
+  if (::chmod(dir.c_str(), 0700) != 0) return storage::errno_status(dir, "cannot chmod 700");
   return Status::ok();
 }
 
@@ -120,7 +120,7 @@ Status remove_data(const fs::path& data) {
   std::error_code ec;
   fs::remove_all(data, ec);
   if (ec) return Status::io_error(data.string() + ": cannot remove: " + ec.message());
-  return sync_directory(parent_directory(data));
+  return storage::sync_directory(storage::parent_directory(data));
 }
 
 // A validator name ([A-Za-z0-9._-], 1..64) from a moniker (printable ASCII, 1..64).
@@ -202,15 +202,15 @@ Status write_home(const HomeFiles& files, const SecretKey& node_key, const Secre
   // Old data first: a crash part way must never leave old blocks beside a new genesis.
   if (files.force) LEDGER_RETURN_IF_ERROR(remove_data(paths.data));
   LEDGER_RETURN_IF_ERROR(make_private_directory(paths.keys_dir));
-  if (parent_directory(paths.node_key) != paths.keys_dir) {
-    LEDGER_RETURN_IF_ERROR(make_directory(parent_directory(paths.node_key), 0700));
+  if (storage::parent_directory(paths.node_key) != paths.keys_dir) {
+    LEDGER_RETURN_IF_ERROR(make_directory(storage::parent_directory(paths.node_key), 0700));
   }
-  LEDGER_RETURN_IF_ERROR(write_key_file(paths.node_key, node_key, files.force));
+  LEDGER_RETURN_IF_ERROR(storage::write_key_file(paths.node_key, node_key, files.force));
   if (dev_key != nullptr) {
-    LEDGER_RETURN_IF_ERROR(write_key_file(paths.dev_key, *dev_key, files.force));
+    LEDGER_RETURN_IF_ERROR(storage::write_key_file(paths.dev_key, *dev_key, files.force));
   } else if (files.force && ::unlink(paths.dev_key.c_str()) != 0 && errno != ENOENT) {
     // A dev key left from an earlier init would hold no funds on the new chain.
-    return errno_status(paths.dev_key, "cannot remove stale dev key");
+    return storage::errno_status(paths.dev_key, "cannot remove stale dev key");
   }
   LEDGER_RETURN_IF_ERROR(write_genesis_file(paths.genesis, files.genesis));
   // Last: config.toml marks the home as initialised (home_initialized).
@@ -249,12 +249,12 @@ bool home_initialized(const std::filesystem::path& home) {
 }
 
 Status write_rpc_address(const std::filesystem::path& home, const std::string& address) {
-  return write_file_atomically(home / kRpcAddressFileName, address + "\n", 0644);
+  return storage::write_file_atomically(home / kRpcAddressFileName, address + "\n", 0644);
 }
 
 void remove_rpc_address(const std::filesystem::path& home) {
   const std::filesystem::path path = home / kRpcAddressFileName;
-  if (::unlink(path.c_str()) == 0) (void)sync_directory(home);
+  if (::unlink(path.c_str()) == 0) (void)storage::sync_directory(home);
 }
 
 }  // namespace ledger::node

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 namespace ledger::node {
 
@@ -39,7 +39,7 @@ Status MarkingSafetyStore::check() const {
 
 Status MarkingSafetyStore::save(const consensus::SafetyData& data) {
   if (!written_) {
-    LEDGER_RETURN_IF_ERROR(write_file_atomically(mark_, text_, 0600));
+    LEDGER_RETURN_IF_ERROR(storage::write_file_atomically(mark_, text_, 0600));
     written_ = true;
   }
   return inner_.save(data);

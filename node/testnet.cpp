@@ -1,6 +1,6 @@
 #include "ledger/node/testnet.h"
 
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 #include <signal.h>
 #include <sys/types.h>
@@ -17,7 +17,7 @@
 
 #include "ledger/core/chain_id.h"
 #include "ledger/node/home.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 
 namespace ledger::node {
 namespace {
@@ -190,7 +190,7 @@ StatusOr<std::vector<NodePlan>> plan_nodes(const TestnetOptions& options, const 
 // Removes `path` if it exists (ignoring absence).
 Status remove_file(const fs::path& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return errno_status(path, "cannot remove");
+    return storage::errno_status(path, "cannot remove");
   }
   return Status::ok();
 }
@@ -248,9 +248,10 @@ StatusOr<TestnetResult> init_testnet(const TestnetOptions& options) {
     LEDGER_RETURN_IF_ERROR(write_home(plan.files, plan.key));
     result.nodes.push_back(std::move(plan.node));
   }
-  LEDGER_RETURN_IF_ERROR(write_key_file(result.faucet_key_file, faucet_key, options.force));
   LEDGER_RETURN_IF_ERROR(
-      write_file_atomically(result.manifest, manifest_json(options, result), 0644));
+      storage::write_key_file(result.faucet_key_file, faucet_key, options.force));
+  LEDGER_RETURN_IF_ERROR(
+      storage::write_file_atomically(result.manifest, manifest_json(options, result), 0644));
   return result;
 }
 

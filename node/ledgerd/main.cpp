@@ -26,10 +26,10 @@
 #include "ledger/node/config.h"
 #include "ledger/node/genesis_file.h"
 #include "ledger/node/home.h"
-#include "ledger/node/key_file.h"
 #include "ledger/node/node.h"
 #include "ledger/node/testnet.h"
 #include "ledger/storage/chain_verifier.h"
+#include "ledger/storage/key_file.h"
 #include "ledger/storage/rocks_chain_store.h"
 
 namespace po = boost::program_options;
@@ -101,7 +101,7 @@ int run_node(const fs::path& home, const std::string& log_level_override) {
   LoadedHome& h = loaded.value();
   setup_logging(log_level_override.empty() ? h.config.log_level : log_level_override);
   auto key =
-      ledger::node::read_key_file(ledger::node::NodeConfig::resolve(home, h.config.key_file));
+      ledger::storage::read_key_file(ledger::node::NodeConfig::resolve(home, h.config.key_file));
   if (!key.is_ok()) return fail(exit_code_for(key.status()), key.status());
 
   ledger::node::NodeOptions options{home,     h.config, h.genesis, std::move(key).value(),
@@ -212,7 +212,7 @@ int cmd_dev(const std::vector<std::string>& args) {
     if (!result.is_ok()) return fail(exit_code_for(result.status()), result.status());
     std::cout << "initialised dev chain home " << home << "\n";
   }
-  auto key = ledger::node::read_key_file(dev_key);
+  auto key = ledger::storage::read_key_file(dev_key);
   if (key.is_ok()) {
     auto signer = ledger::Signer::create(key.value());
     if (signer.is_ok()) {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 
 namespace ledger::ctl {
 
@@ -26,7 +26,7 @@ bool is_lower_hex(std::string_view text) {
 }
 
 StatusOr<LoadedKey> read_key(const fs::path& path) {
-  auto secret = node::read_key_file(path);
+  auto secret = storage::read_key_file(path);
   if (!secret.is_ok()) return secret.status();
   return LoadedKey{path, std::move(secret).value()};
 }
@@ -109,7 +109,7 @@ StatusOr<LoadedKey> create_key(std::string_view name, const fs::path& keys_dir) 
   LEDGER_RETURN_IF_ERROR(make_private_directories(keys_dir));
   fs::path path = key_path(keys_dir, name);
   LEDGER_ASSIGN_OR_RETURN(SecretKey secret, SecretKey::generate());
-  LEDGER_RETURN_IF_ERROR(node::write_key_file(path, secret, /*overwrite=*/false));
+  LEDGER_RETURN_IF_ERROR(storage::write_key_file(path, secret, /*overwrite=*/false));
   return LoadedKey{path, std::move(secret)};
 }
 

@@ -16,7 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "ledger/core/assert.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 
 extern char** environ;
 
@@ -176,7 +176,7 @@ DevNode::DevNode(const std::map<std::string, std::string>& config) {
     const auto dot = dotted.find('.');
     set_config(home() / "config.toml", dotted.substr(0, dot), dotted.substr(dot + 1), value);
   }
-  auto secret = node::read_key_file(dev_key_file());
+  auto secret = storage::read_key_file(dev_key_file());
   EXPECT_TRUE(secret.is_ok()) << secret.status().to_string();
   if (secret.is_ok()) {
     auto signer = Signer::create(secret.value());

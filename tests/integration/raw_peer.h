@@ -22,9 +22,9 @@
 
 #include "harness.h"
 #include "ledger/core/assert.h"
-#include "ledger/node/key_file.h"
 #include "ledger/node/p2p/frame_cipher.h"
 #include "ledger/node/p2p/handshake.h"
+#include "ledger/storage/key_file.h"
 
 namespace ledger::itest {
 
@@ -210,7 +210,7 @@ class RawPeer {
 
 // The signer of a node's key file (a gtest failure and a random signer if it cannot be read).
 inline Signer signer_of_key_file(const std::filesystem::path& path) {
-  auto secret = node::read_key_file(path);
+  auto secret = storage::read_key_file(path);
   if (!secret.is_ok()) {
     ADD_FAILURE() << secret.status().to_string();
     return random_signer();

@@ -15,7 +15,7 @@
 
 #include "gtest/gtest.h"
 #include "ledger/core/assert.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 
 namespace ledger::itest {
 namespace {
@@ -94,7 +94,7 @@ TestnetNode::~TestnetNode() {
 }
 
 std::string TestnetNode::key_hex() const {
-  auto secret = node::read_key_file(home_ / "keys" / "node_key.json");
+  auto secret = storage::read_key_file(home_ / "keys" / "node_key.json");
   EXPECT_TRUE(secret.is_ok()) << secret.status().to_string();
   if (!secret.is_ok()) return {};
   auto signer = Signer::create(secret.value());
@@ -363,7 +363,7 @@ void Testnet::create(int attempt) {
     nodes_.push_back(std::make_unique<TestnetNode>("node" + std::to_string(i), home));
   }
 
-  auto secret = node::read_key_file(dir_ / "faucet.json");
+  auto secret = storage::read_key_file(dir_ / "faucet.json");
   ASSERT_TRUE(secret.is_ok()) << secret.status().to_string();
   auto signer = Signer::create(secret.value());
   LEDGER_ASSERT(signer.is_ok());

@@ -30,6 +30,7 @@ check "core includes another ledger module" '#include "ledger/(consensus|storage
 check "consensus includes storage/node/rpc" '#include "ledger/(storage|node|rpc)/' "${consensus_dirs[@]}"
 check "storage includes node/rpc" '#include "ledger/(node|rpc)/' "${storage_dirs[@]}"
 check "rpc includes consensus/storage/node" '#include "ledger/(consensus|storage|node)/' "${rpc_dirs[@]}"
+check "ledgerctl includes node (it links ledger_files, not the node library)" '#include "ledger/node/' rpc/ledgerctl
 check "consensus or core uses I/O, threads or a clock" \
   '#include <(rocksdb/|boost/asio|grpc|thread>|mutex>|chrono>|fstream>|random>)' \
   "${core_dirs[@]}" "${consensus_dirs[@]}"

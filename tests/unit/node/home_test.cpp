@@ -12,7 +12,7 @@
 #include <string>
 
 #include "ledger/node/genesis_file.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 #include "support/temp_dir.h"
 #include "support/test_keys.h"
 
@@ -61,7 +61,7 @@ TEST(Home, Init_CreatesConfigGenesisAndKeysWithPrivateModes) {
   ASSERT_TRUE(config.is_ok()) << config.status().to_string();
   EXPECT_EQ(config->moniker, "node-0");
 
-  auto key = read_key_file(home / "keys" / "node_key.json");
+  auto key = storage::read_key_file(home / "keys" / "node_key.json");
   ASSERT_TRUE(key.is_ok()) << key.status().to_string();
   EXPECT_EQ(public_key_of(*key), result->node_key);
 
@@ -93,7 +93,7 @@ TEST(Home, Init_DevAccountIsFundedInGenesisAndLoadable) {
   EXPECT_EQ(*result->dev_key_file, options.home / "keys" / "dev.json");
   EXPECT_EQ(mode_of(*result->dev_key_file), 0600u);
 
-  auto dev_key = read_key_file(*result->dev_key_file);
+  auto dev_key = storage::read_key_file(*result->dev_key_file);
   ASSERT_TRUE(dev_key.is_ok()) << dev_key.status().to_string();
   EXPECT_EQ(public_key_of(*dev_key), *result->dev_address);
   EXPECT_NE(*result->dev_address, result->node_key);
@@ -169,7 +169,7 @@ TEST(Home, Init_ForceReplacesKeysAndGenesisAndDeletesData) {
   EXPECT_EQ(mode_of(home / "keys"), 0700u);
   // A dev key from before would fund nothing on the new chain.
   EXPECT_FALSE(fs::exists(home / "keys" / "dev.json"));
-  auto key = read_key_file(home / "keys" / "node_key.json");
+  auto key = storage::read_key_file(home / "keys" / "node_key.json");
   ASSERT_TRUE(key.is_ok());
   EXPECT_EQ(public_key_of(*key), second->node_key);
   auto genesis = load_genesis_file(home / "genesis.json");

@@ -20,7 +20,7 @@
 #include "ledger/node/config.h"
 #include "ledger/node/genesis_file.h"
 #include "ledger/node/home.h"
-#include "ledger/node/key_file.h"
+#include "ledger/storage/key_file.h"
 #include "support/temp_dir.h"
 #include "support/test_keys.h"
 
@@ -74,7 +74,7 @@ TEST(Testnet, Init_WritesAHomePerNodeThatLoads) {
     EXPECT_EQ(config->rpc.listen_address, node.rpc_address);
     EXPECT_EQ(config->p2p.listen, node.p2p_address);
 
-    auto key = read_key_file(home / "keys" / "node_key.json");
+    auto key = storage::read_key_file(home / "keys" / "node_key.json");
     ASSERT_TRUE(key.is_ok()) << key.status().to_string();
     EXPECT_EQ(public_key_of(*key), node.key);
   }
@@ -107,7 +107,7 @@ TEST(Testnet, Init_AllNodesShareOneGenesisWithEveryValidatorAndTheFaucet) {
   // The faucet: a key file like keys/dev.json, funded like the dev account.
   EXPECT_EQ(result->faucet_key_file, out / "faucet.json");
   EXPECT_EQ(mode_of(out / "faucet.json"), 0600u);
-  auto faucet = read_key_file(out / "faucet.json");
+  auto faucet = storage::read_key_file(out / "faucet.json");
   ASSERT_TRUE(faucet.is_ok()) << faucet.status().to_string();
   EXPECT_EQ(public_key_of(*faucet), result->faucet_address);
   ASSERT_EQ(genesis->accounts.size(), 1u);
@@ -238,7 +238,7 @@ TEST(Testnet, Init_ForceReplacesTheNodesAndDeletesTheirData) {
   EXPECT_EQ(genesis->chain_id, "ledger-second");
   EXPECT_EQ(genesis->validators.size(), 2u);
   EXPECT_NE(second->nodes[1].key, first->nodes[1].key);
-  auto faucet = read_key_file(out / "faucet.json");
+  auto faucet = storage::read_key_file(out / "faucet.json");
   ASSERT_TRUE(faucet.is_ok());
   EXPECT_EQ(public_key_of(*faucet), second->faucet_address);
   const auto manifest = nlohmann::json::parse(read_text(out / "testnet.json"));

@@ -1,5 +1,6 @@
-// POSIX file helpers shared by the node's file formats (key files, genesis files). Private to
-// node/: not part of the public headers.
+// POSIX file helpers for the files ledgerd keeps outside RocksDB (key files, genesis, config,
+// the RPC address, the signing mark): library ledger_files (storage/files/), which links no
+// RocksDB, so that ledgerctl can use it.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +11,7 @@
 
 #include "ledger/core/status.h"
 
-namespace ledger::node {
+namespace ledger::storage {
 
 // kIoError "<path>: <what>: <strerror(errno)>". Call right after the failing system call.
 Status errno_status(const std::filesystem::path& path, const std::string& what);
@@ -52,7 +53,7 @@ std::filesystem::path parent_directory(const std::filesystem::path& path);
 
 // Writes `text` to `path` atomically: a temporary file beside it (mode `mode`), fsync, rename
 // over `path`, fsync of the directory; a crash leaves the old file or the new one. kIoError
-// naming the path on system failure. Defined in config.cpp.
+// naming the path on system failure.
 Status write_file_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode);
 
-}  // namespace ledger::node
+}  // namespace ledger::storage

@@ -10,7 +10,7 @@
 
 #include "ledger/core/keys.h"
 
-namespace ledger::node {
+namespace ledger::storage {
 
 inline constexpr std::string_view kKeyFileType = "ledgerd-bip340-secret-key";
 inline constexpr std::size_t kKeyFileBytesMax = 4096;
@@ -25,4 +25,4 @@ Status write_key_file(const std::filesystem::path& path, const SecretKey& secret
 // "chmod 600 <path>"); kInvalidArgument if the content is malformed (naming the field).
 StatusOr<SecretKey> read_key_file(const std::filesystem::path& path);
 
-}  // namespace ledger::node
+}  // namespace ledger::storage

@@ -1,5 +1,5 @@
-// Key files (key_file.h): how a secret key is kept on disk.
-#include "ledger/node/key_file.h"
+// Key files (include/ledger/storage/key_file.h): how a secret key is kept on disk.
+#include "ledger/storage/key_file.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "support/temp_dir.h"
 #include "support/test_keys.h"
 
-namespace ledger::node {
+namespace ledger::storage {
 namespace {
 
 using ledger::testing::mode_of;
@@ -263,7 +263,7 @@ TEST_F(KeyFile, ReadRejectsOversizedFile) {
 
 TEST_F(KeyFile, ReadAcceptsFileOfExactlyTheLimit) {
   std::string text = document(std::string(kKeyFileType), kSecretHex, kPublicHex);
-  text.append(kKeyFileBytesMax - text.size(), ' ');
+  text.append(storage::kKeyFileBytesMax - text.size(), ' ');
   ASSERT_EQ(text.size(), kKeyFileBytesMax);
   write_raw(path(), text);
   auto read = read_key_file(path());
@@ -279,4 +279,4 @@ TEST_F(KeyFile, ReadAcceptsHandWrittenDocument) {
 }
 
 }  // namespace
-}  // namespace ledger::node
+}  // namespace ledger::storage

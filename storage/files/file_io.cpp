@@ -1,12 +1,14 @@
-#include "file_io.h"
+#include "ledger/storage/file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
-namespace ledger::node {
+namespace ledger::storage {
 
 Status errno_status(const std::filesystem::path& path, const std::string& what) {
   return Status::io_error(path.string() + ": " + what + ": " + std::strerror(errno));
@@ -44,4 +46,22 @@ std::filesystem::path parent_directory(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 }
 
-}  // namespace ledger::node
+Status write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                             mode_t mode) {
+  if (!path.has_filename()) return Status::invalid_argument(path.string() + ": names no file");
+  const std::filesystem::path dir = parent_directory(path);
+  std::string temp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (fd.get() < 0) return errno_status(temp, "cannot create temporary file");
+  TempFileGuard guard(temp);
+  if (::fchmod(fd.get(), mode) != 0) return errno_status(temp, "cannot chmod");
+  LEDGER_RETURN_IF_ERROR(write_all(fd.get(), text, temp));
+  if (::fsync(fd.get()) != 0) return errno_status(temp, "cannot sync");
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return errno_status(path, "cannot rename " + temp + " onto it");
+  }
+  guard.release();
+  return sync_directory(dir);
+}
+
+}  // namespace ledger::storage

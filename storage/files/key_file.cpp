@@ -1,6 +1,4 @@
-#include "ledger/node/key_file.h"
-
-#include "file_io.h"
+#include "ledger/storage/key_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace ledger::node {
+#include "ledger/storage/file_io.h"
+
+namespace ledger::storage {
 
 // Writes a temporary file beside `path` (mode 0600, fsynced), then renames it into place and
 // syncs the directory: a crash at any instant leaves either the old key or the new one.
@@ -122,4 +122,4 @@ StatusOr<SecretKey> read_key_file(const std::filesystem::path& path) {
   return std::move(secret).value();
 }
 
-}  // namespace ledger::node
+}  // namespace ledger::storage
