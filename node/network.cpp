@@ -348,8 +348,7 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
     return;
   }
   handle(replica->on_message(peer, message->value()));
-  std::lock_guard lock(tip_mutex);
-  snapshot.current_round = replica->current_round();
+  view.set_round(replica->current_round());
 }
 
 // The block service answers from the replica's tree, then the chain store, within the peer's
@@ -520,12 +519,9 @@ void Node::Impl::send_status(const PublicKey& peer) {
   if (!transport) return;
   wire::Envelope envelope;
   wire::PeerStatus* status = envelope.mutable_status();
-  {
-    std::lock_guard lock(tip_mutex);
-    status->set_committed_height(snapshot.height);
-    status->set_committed_id(
-        as_string(Bytes(snapshot.block_id.bytes.begin(), snapshot.block_id.bytes.end())));
-  }
+  const PublishedTip tip = view.tip();
+  status->set_committed_height(tip.height);
+  status->set_committed_id(as_string(Bytes(tip.block_id.bytes.begin(), tip.block_id.bytes.end())));
   status->set_round(replica ? replica->current_round() : 0);
   status->set_validator(is_validator());
   transport->send(peer, serialize(envelope));

@@ -61,6 +61,7 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
       store(std::move(store_in)),
       signatures(options.config.signature_cache_max),
       mempool(options.genesis.chain_id, options.config.mempool, signatures),
+      view(*store, mempool),
       // The tree may hold twice pending_blocks_max on its certified chain (BlockTree::insert).
       speculative(*store, signatures.as_check(),
                   2 * options.config.consensus.pending_blocks_max + 2),
@@ -204,10 +205,7 @@ void Node::stop() {
 
 void Node::Impl::begin_shutdown() {
   if (stopping.exchange(true)) return;
-  {
-    std::lock_guard lock(tip_mutex);  // waiters re-check stopping under the lock
-  }
-  tip_changed.notify_all();
+  view.shut_down();
   // Stop accepting calls and let the ones in flight finish (waits return kUnavailable now).
   if (rpc_server) rpc_server->shutdown(std::chrono::milliseconds(2000));
   tick_timer.cancel();
@@ -252,8 +250,7 @@ void Node::Impl::schedule_tick() {
 
 void Node::Impl::on_tick() {
   handle(replica->on_tick());
-  std::lock_guard lock(tip_mutex);
-  snapshot.current_round = replica->current_round();
+  view.set_round(replica->current_round());
 }
 
 // The replica's output contract, carried out by the driver; then what only the shell does:
@@ -295,14 +292,7 @@ void Node::Impl::published(const std::vector<consensus::CommittedBlock>& stored)
 }
 
 void Node::Impl::publish_tip(const Block& block, const Hash& id) {
-  {
-    std::lock_guard lock(tip_mutex);
-    snapshot.height = block.header.height;
-    snapshot.block_id = id;
-    snapshot.block_time_ms = block.header.timestamp_ms;
-    if (replica) snapshot.current_round = replica->current_round();
-  }
-  tip_changed.notify_all();
+  view.publish(block, id, replica ? replica->current_round() : 0);
 }
 
 void Node::Impl::log_rejections(const DriverOutcome& outcome) {

@@ -18,6 +18,7 @@
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/block_sync.h"
+#include "ledger/node/chain_view.h"
 #include "ledger/node/commit_pipeline.h"
 #include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
@@ -37,14 +38,6 @@ class SyncResponse;
 }
 
 namespace ledger::node {
-
-// What GetStatus reports about consensus and the tip; written by the loop, read by gRPC.
-struct StatusSnapshot {
-  std::uint64_t height = 0;
-  Hash block_id;
-  std::uint64_t block_time_ms = 0;
-  std::uint64_t current_round = 0;
-};
 
 // A transaction admitted here, to be sent to every peer but the one it came from.
 struct GossipItem {
@@ -130,6 +123,7 @@ struct Node::Impl : p2p::Transport::Handler {
   std::unique_ptr<MarkingSafetyStore> safety_store;  // over store's; validators only (open)
   SignatureCache signatures;
   Mempool mempool;
+  ChainView view;  // what gRPC readers see: the published tip (thread-safe)
   SpeculativeState speculative;
   PayloadChecker checker;
   Proposer proposer;
@@ -160,9 +154,6 @@ struct Node::Impl : p2p::Transport::Handler {
   // Shared with gRPC threads.
   std::atomic<bool> stopping{false};
   std::atomic<bool> payload_waits_for_work{false};  // an empty block is being delayed
-  mutable std::mutex tip_mutex;
-  mutable std::condition_variable tip_changed;
-  StatusSnapshot snapshot;  // guarded by tip_mutex
   // One thread admits gossiped transactions (signature checks off the loop thread).
   boost::asio::thread_pool admission_pool{1};
   std::atomic<std::size_t> admission_backlog{0};  // gossiped transactions waiting for it

@@ -1,0 +1,123 @@
+#include "ledger/node/chain_view.h"
+
+#include "ledger/core/bytes.h"
+
+namespace ledger::node {
+
+void ChainView::publish(const Block& block, const Hash& id, std::uint64_t current_round) {
+  {
+    std::lock_guard lock(mutex_);
+    tip_.height = block.header.height;
+    tip_.block_id = id;
+    tip_.block_time_ms = block.header.timestamp_ms;
+    tip_.current_round = current_round;
+  }
+  changed_.notify_all();
+}
+
+void ChainView::set_round(std::uint64_t current_round) {
+  std::lock_guard lock(mutex_);
+  tip_.current_round = current_round;
+}
+
+void ChainView::shut_down() {
+  {
+    std::lock_guard lock(mutex_);  // waiters re-check stopping_ under the lock
+    stopping_ = true;
+  }
+  changed_.notify_all();
+}
+
+PublishedTip ChainView::tip() const {
+  std::lock_guard lock(mutex_);
+  return tip_;
+}
+
+std::uint64_t ChainView::latest_height() const {
+  std::lock_guard lock(mutex_);
+  return tip_.height;
+}
+
+bool ChainView::shutting_down() const {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+StatusOr<std::uint64_t> ChainView::wait_for_height(
+    std::uint64_t height, std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [&] { return stopping_ || tip_.height >= height; });
+  if (stopping_) return Status::unavailable("the node is shutting down");
+  return tip_.height;
+}
+
+StatusOr<rpc::CommittedTx> ChainView::committed_transaction(const Hash& tx_hash) const {
+  const std::uint64_t latest = latest_height();
+  LEDGER_ASSIGN_OR_RETURN(const auto location, chain_.transaction_location(tx_hash));
+  if (location.height > latest) {
+    return Status::not_found(
+        "transaction " + to_hex(tx_hash.bytes) + " is in block " + std::to_string(location.height) +
+        ", which is being committed (latest is " + std::to_string(latest) + ")");
+  }
+  LEDGER_ASSIGN_OR_RETURN(const auto results, chain_.results_at(location.height));
+  if (location.index >= results.codes.size()) {
+    return Status::corruption("the index of transaction " + to_hex(tx_hash.bytes) +
+                              " points past the results of height " +
+                              std::to_string(location.height));
+  }
+  return rpc::CommittedTx{location.height, location.index, results.codes[location.index]};
+}
+
+StatusOr<rpc::TxLookup> ChainView::transaction(const Hash& tx_hash) const {
+  auto committed = committed_transaction(tx_hash);
+  if (committed.is_ok()) {
+    LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(committed.value().height));
+    return rpc::TxLookup{block.transactions.at(committed.value().index), committed.value()};
+  }
+  if (committed.status().code() != StatusCode::kNotFound) return committed.status();
+  if (auto pending = mempool_.find(tx_hash)) return rpc::TxLookup{*pending, std::nullopt};
+  // Between the batch write (and the mempool eviction) and the tip's publication the
+  // transaction is in neither answer above: it is still pending to readers.
+  auto location = chain_.transaction_location(tx_hash);
+  if (location.is_ok()) {
+    LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(location.value().height));
+    return rpc::TxLookup{block.transactions.at(location.value().index), std::nullopt};
+  }
+  if (location.status().code() != StatusCode::kNotFound) return location.status();
+  return Status::not_found("transaction " + to_hex(tx_hash.bytes) +
+                           " is neither pending nor committed");
+}
+
+StatusOr<rpc::AccountAt> ChainView::account(const Address& address) const {
+  // Read the height first: the account is then as of that height or a later one.
+  const std::uint64_t height = latest_height();
+  LEDGER_ASSIGN_OR_RETURN(const Account account, chain_.account(address));
+  return rpc::AccountAt{account, height};
+}
+
+StatusOr<rpc::BlockView> ChainView::block_at(std::uint64_t height) const {
+  const std::uint64_t latest = latest_height();
+  if (height > latest) {
+    return Status::not_found("no block at height " + std::to_string(height) + " (latest is " +
+                             std::to_string(latest) + ")");
+  }
+  rpc::BlockView view;
+  LEDGER_ASSIGN_OR_RETURN(view.block, chain_.block_at(height));
+  view.id = view.block.id();
+  LEDGER_ASSIGN_OR_RETURN(view.results, chain_.results_at(height));
+  LEDGER_ASSIGN_OR_RETURN(view.commit_cert, chain_.commit_cert_at(height));
+  return view;
+}
+
+StatusOr<rpc::BlockView> ChainView::block_by_id(const Hash& id) const {
+  auto height = chain_.height_of(id);
+  if (!height.is_ok()) {
+    if (height.status().code() == StatusCode::kNotFound) {
+      return Status::not_found("no committed block with id " + to_hex(id.bytes));
+    }
+    return height.status();
+  }
+  return block_at(height.value());
+}
+
+}  // namespace ledger::node

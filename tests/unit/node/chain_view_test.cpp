@@ -1,0 +1,111 @@
+// ChainView (include/ledger/node/chain_view.h): readers see only what is published. A block the
+// store already holds stays invisible (its transaction pending, its height not found) until the
+// loop publishes the tip that covers it (issue 11, point 9); waiters wake on publication and on
+// shutdown.
+#include "ledger/node/chain_view.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "ledger/node/signature_cache.h"
+#include "ledger/storage/rocks_chain_store.h"
+#include "support/chain_fixture.h"
+#include "support/temp_dir.h"
+#include "support/test_keys.h"
+
+namespace ledger::node {
+namespace {
+
+using namespace std::chrono_literals;
+using storage::RocksChainStore;
+using testing::TestChain;
+
+constexpr char kChainId[] = "view-test";
+
+class ChainViewTest : public ::testing::Test {
+ protected:
+  ChainViewTest()
+      : sender_(testing::test_signer(0x76, 1)),
+        recipient_(testing::test_signer(0x76, 2)),
+        chain_(kChainId, {{sender_.public_key(), Account{1'000, 0}}}) {}
+
+  void SetUp() override {
+    auto store = RocksChainStore::open((dir_.path() / "db").string(), kChainId, {});
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+    ASSERT_TRUE(store_->commit(chain_.genesis()).is_ok());
+    mempool_ = std::make_unique<Mempool>(kChainId, MempoolLimits{}, signatures_);
+    view_ = std::make_unique<ChainView>(*store_, *mempool_);
+    view_->publish(chain_.genesis().block, chain_.genesis().block.id(), 1);
+  }
+
+  // Writes the next block with one transfer to the store, without publishing it.
+  const storage::BlockCommit& write_next() {
+    const SignedTransfer tx = chain_.transfer(sender_, recipient_.public_key(), 5);
+    const storage::BlockCommit& next = chain_.next({tx});
+    EXPECT_TRUE(store_->commit(next).is_ok());
+    return next;
+  }
+
+  testing::TempDir dir_;
+  Signer sender_;
+  Signer recipient_;
+  TestChain chain_;
+  SignatureCache signatures_{1024};
+  std::unique_ptr<RocksChainStore> store_;
+  std::unique_ptr<Mempool> mempool_;
+  std::unique_ptr<ChainView> view_;
+};
+
+TEST_F(ChainViewTest, WrittenButNotPublished_IsInvisibleToEveryQuery) {
+  const storage::BlockCommit& written = write_next();
+  const Hash tx_hash = transaction_hash(written.block.transactions.at(0));
+  const Hash id = written.block.id();
+
+  EXPECT_EQ(view_->latest_height(), 0u);
+  EXPECT_EQ(view_->block_at(1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(view_->block_by_id(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(view_->committed_transaction(tx_hash).status().code(), StatusCode::kNotFound);
+  auto lookup = view_->transaction(tx_hash);
+  ASSERT_TRUE(lookup.is_ok()) << lookup.status().to_string();
+  EXPECT_FALSE(lookup.value().committed.has_value()) << "still pending to readers";
+  EXPECT_EQ(view_->account(sender_.public_key()).value().height, 0u);
+
+  view_->publish(written.block, id, 3);
+  EXPECT_EQ(view_->latest_height(), 1u);
+  ASSERT_TRUE(view_->block_at(1).is_ok());
+  EXPECT_EQ(view_->block_by_id(id).value().id, id);
+  EXPECT_EQ(view_->committed_transaction(tx_hash).value().height, 1u);
+  EXPECT_TRUE(view_->transaction(tx_hash).value().committed.has_value());
+  EXPECT_EQ(view_->tip().current_round, 3u);
+}
+
+TEST_F(ChainViewTest, WaitForHeight_WakesOnPublishAndOnShutdown) {
+  const storage::BlockCommit& written = write_next();
+  auto waiter = std::async(std::launch::async, [this] {
+    return view_->wait_for_height(1, std::chrono::steady_clock::now() + 30s);
+  });
+  view_->publish(written.block, written.block.id(), 2);
+  auto reached = waiter.get();
+  ASSERT_TRUE(reached.is_ok()) << reached.status().to_string();
+  EXPECT_EQ(reached.value(), 1u);
+
+  auto stopped = std::async(std::launch::async, [this] {
+    return view_->wait_for_height(5, std::chrono::steady_clock::now() + 30s);
+  });
+  view_->shut_down();
+  EXPECT_EQ(stopped.get().status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(view_->shutting_down());
+}
+
+TEST_F(ChainViewTest, WaitForHeight_ReturnsTheHeightAtTheDeadline) {
+  auto waited = view_->wait_for_height(3, std::chrono::steady_clock::now() + 20ms);
+  ASSERT_TRUE(waited.is_ok());
+  EXPECT_EQ(waited.value(), 0u);
+}
+
+}  // namespace
+}  // namespace ledger::node
