@@ -317,14 +317,14 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
     return;
   }
   if (*kind != consensus::MessageKind::kBlockRequest) {
-    if (!replica) return;  // a full node does not take part in consensus
+    if (!consensus_loop.replica()) return;  // a full node does not take part in consensus
     if (!options.genesis.validators.contains(peer)) {
       spdlog::debug("p2p: {} from non-validator {} ({} bytes) ignored unread",
                     consensus::message_kind_name(*kind), peer_name(peer), bytes.size());
       return;
     }
     if (*kind == consensus::MessageKind::kBlockResponse &&
-        !replica->awaits_block_response_from(peer)) {
+        !consensus_loop.replica()->awaits_block_response_from(peer)) {
       spdlog::debug("p2p: unsolicited block response from {} ({} bytes) dropped unread",
                     peer_name(peer), bytes.size());
       return;
@@ -332,7 +332,8 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
   }
   std::optional<StatusOr<consensus::Message>> message;
   try {
-    message.emplace(consensus::decode_message(bytes, replica_config.message_limits()));
+    message.emplace(
+        consensus::decode_message(bytes, consensus_loop.replica_config().message_limits()));
   } catch (const std::bad_alloc&) {
     spdlog::error("p2p: out of memory decoding a {}-byte consensus message from {}; dropped",
                   bytes.size(), peer_name(peer));
@@ -347,16 +348,16 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
     answer_block_request(peer, *request);
     return;
   }
-  handle(replica->on_message(peer, message->value()));
-  view.set_round(replica->current_round());
+  consensus_loop.on_message(peer, message->value());
 }
 
 // The block service answers from the replica's tree, then the chain store, within the peer's
 // request rate.
 void Node::Impl::answer_block_request(const PublicKey& peer,
                                       const consensus::BlockRequest& request) {
-  auto response =
-      block_service.answer(peer, request, replica ? &replica->tree() : nullptr, steady_ms());
+  auto response = block_service.answer(
+      peer, request, consensus_loop.replica() ? &consensus_loop.replica()->tree() : nullptr,
+      steady_ms());
   if (!response) {
     spdlog::debug("p2p: block request from {} dropped: above p2p.block_requests_per_second",
                   peer_name(peer));
@@ -522,7 +523,7 @@ void Node::Impl::send_status(const PublicKey& peer) {
   const PublishedTip tip = view.tip();
   status->set_committed_height(tip.height);
   status->set_committed_id(as_string(Bytes(tip.block_id.bytes.begin(), tip.block_id.bytes.end())));
-  status->set_round(replica ? replica->current_round() : 0);
+  status->set_round(consensus_loop.current_round());
   status->set_validator(is_validator());
   transport->send(peer, serialize(envelope));
 }
@@ -536,6 +537,7 @@ void Node::Impl::broadcast_status() {
 
 void Node::Impl::start_sync() {
   BlockSyncConfig c;
+  const consensus::ReplicaConfig& replica_config = consensus_loop.replica_config();
   c.chain_id = replica_config.chain_id;
   c.validators = replica_config.validators;
   c.genesis_qc = genesis_qc(replica_config.genesis);
@@ -625,9 +627,12 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
     spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", committed,
                  peer_name(peer), store->tip()->height, response.committed_height());
     broadcast_status();
+    consensus::Replica* replica = consensus_loop.replica();
     if (replica && store->tip()->height > replica->committed_height()) {
-      if (Status s = restore_replica(); !s.is_ok()) return fail(s.with_context("after sync"));
-      if (!stopping) handle(replica->start());
+      if (Status s = consensus_loop.restore(*safety_store); !s.is_ok()) {
+        return fail(s.with_context("after sync"));
+      }
+      if (!stopping) consensus_loop.handle(consensus_loop.replica()->start());
     }
   }
   if (!stopping) drive_sync();
@@ -644,7 +649,7 @@ Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint6
       batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
     }
     const std::size_t size = batch.size();
-    LEDGER_RETURN_IF_ERROR(commit_blocks(std::move(batch)));
+    LEDGER_RETURN_IF_ERROR(consensus_loop.commit_synced(std::move(batch)));
     committed += size;
   }
   return Status::ok();

@@ -25,11 +25,7 @@ Status Node::Impl::admit(const SignedTransfer& tx, const std::optional<PublicKey
   if (!admitted.is_ok()) return admitted.status();
   queue_gossip(tx, origin);
   // A leader holding back an empty block proposes now that there is work.
-  if (payload_waits_for_work.exchange(false)) {
-    boost::asio::post(io, [this] {
-      if (pending_payload) schedule_payload();
-    });
-  }
+  consensus_loop.wake_proposer();
   return Status::ok();
 }
 

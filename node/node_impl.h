@@ -15,19 +15,15 @@
 #include <optional>
 #include <vector>
 
+#include "consensus_loop.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/block_sync.h"
 #include "ledger/node/chain_view.h"
-#include "ledger/node/commit_pipeline.h"
-#include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
 #include "ledger/node/node.h"
 #include "ledger/node/p2p/transport.h"
-#include "ledger/node/payload_checker.h"
-#include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
-#include "ledger/node/speculative_state.h"
 #include "ledger/node/sync_service.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
@@ -51,28 +47,15 @@ struct PeerState {
   bool validator = false;
 };
 
-// The driver's Outbox as a function (the node's send_messages).
-class FunctionOutbox final : public Outbox {
- public:
-  explicit FunctionOutbox(std::function<void(consensus::OutgoingMessage)> send)
-      : send_(std::move(send)) {}
-  void send(consensus::OutgoingMessage message) override { send_(std::move(message)); }
-
- private:
-  std::function<void(consensus::OutgoingMessage)> send_;
-};
-
 struct Node::Impl : p2p::Transport::Handler {
-  Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store);
+  Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store,
+       consensus::ReplicaConfig replica_config);
 
   bool is_validator() const { return validator_node; }
   // Admits a transaction from a client (origin nullopt) or a peer, and queues it for gossip.
   // Thread-safe.
   Status admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
   void queue_gossip(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
-  // Builds the replica from what the stores hold (at open, and after block sync moved the
-  // committed tip past it).
-  Status restore_replica();
 
   // ---- network.cpp: the p2p side of the event loop thread ----
   Status start_network();
@@ -98,23 +81,13 @@ struct Node::Impl : p2p::Transport::Handler {
   void publish_network();
 
   // ---- node.cpp: the event loop thread ----
-  Status start_consensus();
-  void schedule_tick();
-  void on_tick();
-  void handle(consensus::Actions actions);
-  void log_rejections(const DriverOutcome& outcome);
-  void schedule_payload();
-  void propose_payload();
   void fail(const Status& status);   // a fatal error: stop with it
   static std::uint64_t steady_ms();  // the loop's monotonic clock, for rate limits
   void begin_shutdown();
-  const Block* find_uncommitted(const Hash& id) const;
-  // Block sync's commits: through the pipeline (one batch per call; blocks that share a commit
-  // certificate must come in one call), then published.
-  Status commit_blocks(std::vector<consensus::CommittedBlock> blocks);
-  // publish_tip once for the last of `stored`, and a log line per block.
-  void published(const std::vector<consensus::CommittedBlock>& stored);
-  void publish_tip(const Block& block, const Hash& id);
+
+  // Declared first: the timers and the consensus loop below are built on it.
+  boost::asio::io_context io;
+  std::atomic<bool> stopping{false};  // shared with gRPC threads
 
   NodeOptions options;
   PublicKey node_id;
@@ -124,36 +97,22 @@ struct Node::Impl : p2p::Transport::Handler {
   SignatureCache signatures;
   Mempool mempool;
   ChainView view;  // what gRPC readers see: the published tip (thread-safe)
-  SpeculativeState speculative;
-  PayloadChecker checker;
-  Proposer proposer;
-  CommitPipeline pipeline;
   BlockService block_service;
-  FunctionOutbox outbox;  // to send_messages (loop thread)
-  ConsensusDriver driver;
-  std::unique_ptr<consensus::Replica> replica;  // created by Node::open
-  consensus::ReplicaConfig replica_config;
+  ConsensusLoop consensus_loop;  // the replica and its timers (loop thread; wake_proposer any)
   std::unique_ptr<rpc::RpcServer> rpc_server;
   std::unique_ptr<p2p::Transport> transport;  // loop thread only
 
-  boost::asio::io_context io;
-  boost::asio::steady_timer tick_timer{io};
-  boost::asio::steady_timer payload_timer{io};
   boost::asio::signal_set signals{io};
   boost::asio::steady_timer gossip_timer{io};
   boost::asio::steady_timer status_timer{io};
   boost::asio::steady_timer sync_timer{io};
-  std::map<PublicKey, PeerState> peers;                      // loop thread only: connected peers
-  std::unique_ptr<BlockSync> block_sync;                     // loop thread only; start_sync
-  std::unique_ptr<SyncService> sync_service;                 // loop thread only; start_sync
-  std::optional<consensus::PayloadRequest> pending_payload;  // loop thread only
-  std::chrono::steady_clock::time_point next_tick;           // loop thread only
-  Status fatal;                                              // loop thread only
+  std::map<PublicKey, PeerState> peers;       // loop thread only: connected peers
+  std::unique_ptr<BlockSync> block_sync;      // loop thread only; start_sync
+  std::unique_ptr<SyncService> sync_service;  // loop thread only; start_sync
+  Status fatal;                               // loop thread only
   bool run_called = false;
 
   // Shared with gRPC threads.
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> payload_waits_for_work{false};  // an empty block is being delayed
   // One thread admits gossiped transactions (signature checks off the loop thread).
   boost::asio::thread_pool admission_pool{1};
   std::atomic<std::size_t> admission_backlog{0};  // gossiped transactions waiting for it
