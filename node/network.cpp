@@ -1,6 +1,6 @@
-// Node: the peer-to-peer side of the event loop (docs/p2p.md): routing consensus messages,
-// transaction gossip, peer status, and block sync. Everything here runs on the loop thread,
-// except queue_gossip (any thread).
+// Node: the peer-to-peer side of the event loop (docs/p2p.md): routing frames (consensus
+// messages, block requests, gossip batches to Gossip), peer status, and block sync. Everything
+// here runs on the loop thread.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,9 +15,6 @@ namespace {
 
 namespace wire = ::ledger::p2p::v1;
 
-// The gossip queue holds at most this many batches' worth of transactions; beyond it new
-// admissions are not gossiped (they stay in this node's mempool and are proposed from here).
-constexpr std::size_t kGossipQueueBatches = 16;
 // A validator more than this many blocks behind its best peer syncs blocks instead of waiting
 // for consensus to fetch them; a full node syncs whenever a peer is ahead.
 constexpr std::uint64_t kValidatorSyncLagBlocks = 8;
@@ -121,17 +118,16 @@ Status Node::Impl::start_network() {
   LEDGER_ASSIGN_OR_RETURN(transport, p2p::Transport::start(io, options.node_key, t, *this));
   spdlog::info("p2p: node key {}, {} peers configured, {}", peer_name(node_id), t.peers.size(),
                is_validator() ? "validator" : "full node");
-  schedule_gossip();
+  gossip.start();
   schedule_status();
   return Status::ok();
 }
 
 void Node::Impl::stop_network() {
-  gossip_timer.cancel();
   status_timer.cancel();
   sync_timer.cancel();
   if (transport) transport->stop();
-  admission_pool.stop();  // admissions in progress refuse with kUnavailable (stopping is set)
+  gossip.stop();  // admissions in progress refuse with kUnavailable (stopping is set)
 }
 
 void Node::Impl::publish_network() {
@@ -281,7 +277,7 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
       return;  // handled above, unparsed
     case wire::Envelope::kTransactions: {
       auto* txs = envelope.mutable_transactions()->mutable_transactions();
-      on_transactions(peer, std::vector<std::string>(std::make_move_iterator(txs->begin()),
+      gossip.on_batch(peer, std::vector<std::string>(std::make_move_iterator(txs->begin()),
                                                      std::make_move_iterator(txs->end())));
       return;
     }
@@ -404,103 +400,6 @@ void Node::Impl::send_messages(std::vector<consensus::OutgoingMessage> messages)
       if (state.validator) transport->send(key, payload);
     }
   }
-}
-
-// ---- Transaction gossip -----------------------------------------------------------------------
-
-void Node::Impl::queue_gossip(const SignedTransfer& tx, const std::optional<PublicKey>& origin) {
-  auto wire_bytes = std::make_shared<const Bytes>(encode_transaction(tx));
-  std::lock_guard lock(gossip_mutex);
-  if (gossip_queue.size() >= options.config.p2p.gossip_batch_max * kGossipQueueBatches) {
-    if (gossip_dropped++ % 10'000 == 0) {
-      spdlog::warn(
-          "p2p: gossip queue full ({} transactions); {} admitted transactions not "
-          "gossiped so far",
-          gossip_queue.size(), gossip_dropped);
-    }
-    return;
-  }
-  gossip_queue.push_back(GossipItem{std::move(wire_bytes), origin});
-}
-
-void Node::Impl::schedule_gossip() {
-  gossip_timer.expires_after(std::chrono::milliseconds(options.config.p2p.gossip_interval_ms));
-  gossip_timer.async_wait([this](const boost::system::error_code& error) {
-    if (error || stopping) return;
-    flush_gossip();
-    schedule_gossip();
-  });
-}
-
-void Node::Impl::flush_gossip() {
-  std::vector<GossipItem> items;
-  {
-    std::lock_guard lock(gossip_mutex);
-    items.swap(gossip_queue);
-  }
-  if (items.empty() || !transport) return;
-  const std::size_t batch_max = options.config.p2p.gossip_batch_max;
-  const std::uint64_t bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
-  for (const auto& [peer, state] : peers) {
-    wire::Envelope envelope;
-    std::uint64_t bytes = 0;
-    auto flush = [&] {
-      if (envelope.transactions().transactions_size() == 0) return;
-      transport->send(peer, serialize(envelope));
-      envelope.Clear();
-      bytes = 0;
-    };
-    for (const GossipItem& item : items) {
-      if (item.origin && *item.origin == peer) continue;  // never echo back
-      if (static_cast<std::size_t>(envelope.transactions().transactions_size()) >= batch_max ||
-          bytes + item.wire->size() > bytes_max) {
-        flush();
-      }
-      envelope.mutable_transactions()->add_transactions(as_string(*item.wire));
-      bytes += item.wire->size() + 4;
-    }
-    flush();
-  }
-}
-
-// Admission verifies signatures: done off the loop thread, so that a flood of gossip never
-// delays consensus. At most kGossipQueueBatches batches wait; more are dropped (the sender's
-// own mempool still holds the transactions).
-void Node::Impl::on_transactions(const PublicKey& peer, std::vector<std::string> wires) {
-  const std::size_t batch_max = options.config.p2p.gossip_batch_max;
-  if (wires.size() > batch_max) {
-    spdlog::warn(
-        "p2p: {} gossiped {} transactions in one batch, above p2p.gossip_batch_max {}; "
-        "ignored",
-        peer_name(peer), wires.size(), batch_max);
-    return;
-  }
-  if (admission_backlog.fetch_add(wires.size()) + wires.size() > batch_max * kGossipQueueBatches) {
-    admission_backlog.fetch_sub(wires.size());
-    spdlog::debug("p2p: admission backlog full; {} gossiped transactions from {} dropped",
-                  wires.size(), peer_name(peer));
-    return;
-  }
-  boost::asio::post(admission_pool, [this, peer, wires = std::move(wires)] {
-    std::size_t admitted = 0;
-    std::size_t refused = 0;
-    for (const std::string& bytes : wires) {
-      auto tx = decode_transaction(as_bytes(bytes));
-      const Status s = tx.is_ok() ? admit(tx.value(), peer) : tx.status();
-      if (s.is_ok()) {
-        ++admitted;
-      } else if (s.code() != StatusCode::kAlreadyExists) {
-        ++refused;
-        spdlog::debug("p2p: gossiped transaction from {} refused: {}", peer_name(peer),
-                      s.message());
-      }
-    }
-    admission_backlog.fetch_sub(wires.size());
-    if (refused > 0) {
-      spdlog::debug("p2p: {} gossiped {} transactions: {} admitted, {} refused", peer_name(peer),
-                    wires.size(), admitted, refused);
-    }
-  });
 }
 
 // ---- Peer status --------------------------------------------------------------------------

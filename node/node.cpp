@@ -81,7 +81,25 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
           io, options, std::move(replica_config), *store, signatures, mempool, view, stopping,
           ConsensusLoop::Hooks{
               [this](std::vector<consensus::OutgoingMessage> m) { send_messages(std::move(m)); },
-              [this] { broadcast_status(); }, [this](const Status& s) { fail(s); }}) {}
+              [this] { broadcast_status(); }, [this](const Status& s) { fail(s); }}),
+      gossip(io,
+             Gossip::Config{options.config.p2p.gossip_batch_max,
+                            options.config.p2p.frame_bytes_max - kEnvelopeSlack,
+                            options.config.p2p.gossip_interval_ms},
+             Gossip::Hooks{[this](const SignedTransfer& tx, const PublicKey& origin) {
+                             return admit(tx, origin);
+                           },
+                           [this] {
+                             std::vector<PublicKey> keys;
+                             keys.reserve(peers.size());
+                             for (const auto& [key, state] : peers)
+                               keys.push_back(key);
+                             return keys;
+                           },
+                           [this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
+                             if (transport) transport->send(peer, std::move(payload));
+                           }},
+             stopping) {}
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;

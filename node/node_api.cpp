@@ -23,7 +23,7 @@ Status Node::Impl::admit(const SignedTransfer& tx, const std::optional<PublicKey
       tx, chain, [&chain](const Hash& hash) { return chain.transaction_location(hash).is_ok(); },
       height);
   if (!admitted.is_ok()) return admitted.status();
-  queue_gossip(tx, origin);
+  gossip.queue(tx, origin);
   // A leader holding back an empty block proposes now that there is work.
   consensus_loop.wake_proposer();
   return Status::ok();

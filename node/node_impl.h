@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "consensus_loop.h"
+#include "gossip.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/block_sync.h"
@@ -35,12 +36,6 @@ class SyncResponse;
 
 namespace ledger::node {
 
-// A transaction admitted here, to be sent to every peer but the one it came from.
-struct GossipItem {
-  std::shared_ptr<const Bytes> wire;  // canonical wire bytes
-  std::optional<PublicKey> origin;    // nullopt: submitted to this node over gRPC
-};
-
 // What this node knows of a connected peer (loop thread only). Its claimed height is kept by
 // BlockSync.
 struct PeerState {
@@ -55,7 +50,6 @@ struct Node::Impl : p2p::Transport::Handler {
   // Admits a transaction from a client (origin nullopt) or a peer, and queues it for gossip.
   // Thread-safe.
   Status admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
-  void queue_gossip(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
 
   // ---- network.cpp: the p2p side of the event loop thread ----
   Status start_network();
@@ -66,9 +60,6 @@ struct Node::Impl : p2p::Transport::Handler {
   void send_messages(std::vector<consensus::OutgoingMessage> messages);
   void on_consensus_message(const PublicKey& peer, ByteView bytes);
   void answer_block_request(const PublicKey& peer, const consensus::BlockRequest& request);
-  void on_transactions(const PublicKey& peer, std::vector<std::string> wires);
-  void schedule_gossip();
-  void flush_gossip();
   void schedule_status();
   void broadcast_status();
   void send_status(const PublicKey& peer);
@@ -98,12 +89,13 @@ struct Node::Impl : p2p::Transport::Handler {
   Mempool mempool;
   ChainView view;  // what gRPC readers see: the published tip (thread-safe)
   BlockService block_service;
-  ConsensusLoop consensus_loop;  // the replica and its timers (loop thread; wake_proposer any)
+  ConsensusLoop consensus_loop;
+  Gossip gossip;  // queue: any thread; batches: loop thread  // the replica and its timers (loop
+                  // thread; wake_proposer any)
   std::unique_ptr<rpc::RpcServer> rpc_server;
   std::unique_ptr<p2p::Transport> transport;  // loop thread only
 
   boost::asio::signal_set signals{io};
-  boost::asio::steady_timer gossip_timer{io};
   boost::asio::steady_timer status_timer{io};
   boost::asio::steady_timer sync_timer{io};
   std::map<PublicKey, PeerState> peers;       // loop thread only: connected peers
@@ -113,12 +105,6 @@ struct Node::Impl : p2p::Transport::Handler {
   bool run_called = false;
 
   // Shared with gRPC threads.
-  // One thread admits gossiped transactions (signature checks off the loop thread).
-  boost::asio::thread_pool admission_pool{1};
-  std::atomic<std::size_t> admission_backlog{0};  // gossiped transactions waiting for it
-  std::mutex gossip_mutex;
-  std::vector<GossipItem> gossip_queue;  // guarded by gossip_mutex; bounded (kGossipQueueFactor)
-  std::uint64_t gossip_dropped = 0;      // guarded by gossip_mutex
   mutable std::mutex network_mutex;
   std::vector<PublicKey> connected_peers;  // guarded by network_mutex
   bool network_enabled = true;             // guarded by network_mutex
