@@ -68,6 +68,7 @@ Status ReplicaConfig::validate() const {
   if (pending_blocks_max < 4) return Status::invalid_argument("pending_blocks_max: must be >= 4");
   if (vote_rounds_max < 2) return Status::invalid_argument("vote_rounds_max: must be >= 2");
   if (verified_certs_max < 1) return Status::invalid_argument("verified_certs_max: must be >= 1");
+  if (failed_certs_max < 1) return Status::invalid_argument("failed_certs_max: must be >= 1");
   if (evidence_max < 1) return Status::invalid_argument("evidence_max: must be >= 1");
   if (proposals_seen_max < 2) return Status::invalid_argument("proposals_seen_max: must be >= 2");
   if (fetch_blocks_max < 1) return Status::invalid_argument("fetch_blocks_max: must be >= 1");
@@ -106,7 +107,7 @@ StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer 
     return Status::invalid_argument("recovery: committed root is of another chain");
   }
   CertificateVerifier verifier(config.chain_id, config.validators, genesis_qc(config.genesis),
-                               config.verified_certs_max);
+                               config.verified_certs_max, config.failed_certs_max);
   if (Status s = verifier.verify_qc(recovery.high_qc); !s.is_ok()) {
     return s.with_context("recovery: high QC");
   }

@@ -67,6 +67,7 @@ struct ReplicaConfig {
   std::size_t pending_blocks_max = 1024;  // uncommitted blocks in the tree (+ fetched orphans)
   std::size_t vote_rounds_max = 8;        // rounds of votes/timeouts kept from the current one
   std::size_t verified_certs_max = 256;   // certificate verification cache entries
+  std::size_t failed_certs_max = 256;     // certificates remembered as failed (never re-checked)
   std::size_t evidence_max = 64;          // equivocation evidence kept in memory
   std::size_t proposals_seen_max = 64;    // rounds whose first proposal is remembered
   std::uint32_t fetch_blocks_max = 64;    // blocks asked for / answered in one request
@@ -229,6 +230,8 @@ class Replica {
   const PublicKey& public_key() const { return safety_.public_key(); }
   const BlockTree& tree() const { return tree_; }
   const std::deque<Evidence>& evidence() const { return evidence_; }
+  // Signature checks the replica's inputs have cost so far (CertificateVerifier::checks_run).
+  std::uint64_t certificate_checks_run() const { return safety_.verifier().checks_run(); }
   std::uint64_t timer_duration_ticks() const { return timer_.duration_ticks(); }
   const PublicKey& leader(std::uint64_t round) const { return leaders_->leader(round); }
   // Whether a block request to `peer` is outstanding: a block response from anyone else is

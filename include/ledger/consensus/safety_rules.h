@@ -96,6 +96,7 @@ class SafetyRules {
   const PublicKey& public_key() const { return signer_.public_key(); }
   const SafetyData& data() const { return data_; }
   CertificateVerifier& verifier() { return verifier_; }
+  const CertificateVerifier& verifier() const { return verifier_; }
 
   // A vote for the block with `header` (id `block_id`), justified by header.parent_qc and, when
   // the QC is not of round-1, by `tc`. Persists before returning. Errors: any SafetyErrorCode

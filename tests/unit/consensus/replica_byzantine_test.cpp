@@ -381,5 +381,86 @@ TEST_F(ReplicaByzantineTest, Restart_AfterCrashBetweenSavesCanStillTimeOut) {
   EXPECT_EQ(timeouts[0].timeout.high_qc, qc1_);
 }
 
+// Review finding (CPU amplification): a stale timeout carrying a bogus "newer" high TC used to be
+// verified again on every copy (its signature, then the TC's quorum): one Byzantine validator
+// could resend it forever. A certificate that failed is remembered (failed_certs_max) and costs
+// nothing the next time; the stale timeout itself is never verified.
+TEST_F(ReplicaByzantineTest, Timeout_StaleCopiesOfABadHighTcAreVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  TimeoutCert bogus = c_.tc(10, c_.gqc());
+  bogus.entries.back().signature.bytes[3] ^= 1;
+  const TimeoutMessage stale{c_.timeout(1, 2, c_.gqc()), bogus};
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), stale);
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 1u);
+  EXPECT_EQ(r->current_round(), 3u);
+}
+
+// Review finding: a duplicate timeout (already counted) carrying a bogus newer high TC.
+TEST_F(ReplicaByzantineTest, Timeout_DuplicateCopiesOfABadHighTcAreVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  const Timeout t = c_.timeout(1, 3, c_.gqc());
+  ASSERT_TRUE(r->on_timeout(c_.key(1), {t, {}}).rejections.empty());
+  TimeoutCert bogus = c_.tc(10, c_.gqc());
+  bogus.entries.front().signature.bytes[3] ^= 1;
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), {t, bogus});
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 1u);
+  // A duplicate whose high TC is not above this replica's costs nothing at all.
+  const std::uint64_t after_bad = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy)
+    EXPECT_TRUE(r->on_timeout(c_.key(1), {t, c_.tc(2, c_.gqc(), {1, 2, 3})}).rejections.empty());
+  EXPECT_EQ(r->certificate_checks_run(), after_bad);
+}
+
+// Review finding: a current-round timeout whose high QC is invalid, resent: the QC's quorum is
+// checked once; later copies are refused before even the timeout's own signature is checked.
+TEST_F(ReplicaByzantineTest, Timeout_RepeatedBadHighQcIsVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  Timeout t = c_.timeout(1, 3, qc1_);
+  t.high_qc.signatures.back().signature.bytes[7] ^= 1;
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), {t, {}});
+    EXPECT_TRUE(rejected(a, RejectReason::kBadSignature)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 2u);  // the timeout signature, the QC
+  EXPECT_EQ(r->high_qc(), c_.gqc());
+}
+
+// The failed-certificate cache is bounded by failed_certs_max, oldest evicted first, and never
+// remembers a valid certificate as failed.
+TEST(CertificateVerifierTest, FailedCerts_BoundedOldestEvictedFirst) {
+  TestChain c;
+  CertificateVerifier v(std::string(testing::kChain), c.validators(), c.gqc(), 16,
+                        /*failed_certs_max=*/2);
+  auto bad_tc = [&](std::uint64_t round) {
+    TimeoutCert tc = c.tc(round, c.gqc());
+    tc.entries.front().signature.bytes[0] ^= 1;
+    return tc;
+  };
+  for (std::uint64_t round : {5, 6, 7})
+    EXPECT_FALSE(v.verify_tc(bad_tc(round)).is_ok());
+  EXPECT_EQ(v.failed_count(), 2u);
+  EXPECT_EQ(v.checks_run(), 3u);
+  EXPECT_FALSE(v.verify_tc(bad_tc(7)).is_ok());  // remembered: no check
+  EXPECT_EQ(v.checks_run(), 3u);
+  EXPECT_FALSE(v.verify_tc(bad_tc(5)).is_ok());  // evicted: checked again
+  EXPECT_EQ(v.checks_run(), 4u);
+  EXPECT_TRUE(v.verify_tc(c.tc(5, c.gqc())).is_ok());
+  EXPECT_EQ(v.failed_count(), 2u);
+}
+
 }  // namespace
 }  // namespace ledger::consensus
