@@ -191,7 +191,8 @@ class Replica {
  public:
   // Restores from `recovery` (use genesis_recovery() for a fresh node) and the safety data in
   // `safety_store`. Errors: invalid config, a signer that is not a validator, a safety store
-  // that fails to load, a recovery whose root or high QC does not check out. `safety_store`
+  // that fails to load or whose one_chain_qc does not verify (kCorruption), a recovery whose
+  // root or high QC does not check out. `safety_store`
   // must outlive the replica. `leaders` defaults to round-robin.
   static StatusOr<std::unique_ptr<Replica>> create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,

@@ -3,6 +3,8 @@
 // others, restart after a crash between two saves). Each test is named after the rule it holds.
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "consensus_test_util.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/core/transaction.h"
@@ -460,6 +462,46 @@ TEST(CertificateVerifierTest, FailedCerts_BoundedOldestEvictedFirst) {
   EXPECT_EQ(v.checks_run(), 4u);
   EXPECT_TRUE(v.verify_tc(c.tc(5, c.gqc())).is_ok());
   EXPECT_EQ(v.failed_count(), 2u);
+}
+
+// Review finding: the safety data's one_chain_qc (version 2) was taken as the high QC on restart
+// without verification: a corrupted or tampered safety store could inject a certificate.
+TEST_F(ReplicaByzantineTest, Restart_RefusesSafetyDataWhoseOneChainQcDoesNotVerify) {
+  SafetyData data;
+  data.last_voted_round = 2;
+  data.one_chain_round = 1;
+  data.one_chain_qc = qc1_;
+  data.one_chain_qc->signatures.front().signature.bytes[9] ^= 1;
+  ASSERT_TRUE(store_.save(data).is_ok());
+  ReplicaConfig config = c_.config();
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("one_chain_qc"), std::string::npos) << r.status().to_string();
+}
+
+// The same with a QC below quorum (signed by one validator only) and with a round that is not
+// one_chain_round; the untampered QC is accepted and becomes the high QC.
+TEST_F(ReplicaByzantineTest, Restart_OneChainQcMustHaveQuorumAndItsRound) {
+  ReplicaConfig config = c_.config();
+  std::deque<storage::MemorySafetyStore> stores;  // outlive the replicas
+  auto create = [&](const SafetyData& data) {
+    EXPECT_TRUE(stores.emplace_back().save(data).is_ok());
+    return Replica::create(config, Signer::create(testing::test_key(0)).value(), stores.back(),
+                           Replica::genesis_recovery(config));
+  };
+  SafetyData data;
+  data.last_voted_round = 2;
+  data.one_chain_round = 1;
+  data.one_chain_qc = c_.qc(b1_, {2});
+  EXPECT_EQ(create(data).status().code(), StatusCode::kCorruption);
+  data.one_chain_qc = qc2_;  // round 2, not one_chain_round (the store's decoder sees it too)
+  EXPECT_EQ(create(data).status().code(), StatusCode::kCorruption);
+  data.one_chain_qc = qc1_;
+  auto good = create(data);
+  ASSERT_TRUE(good.is_ok()) << good.status().to_string();
+  EXPECT_EQ(good.value()->high_qc(), qc1_);
 }
 
 }  // namespace
