@@ -68,7 +68,7 @@ void Replica::advance_round(Actions& out) {
   if (waiting_proposal_ && waiting_proposal_->second.block.header.round < current_round_) {
     waiting_proposal_.reset();
   }
-  if (checking_proposal_ && checking_proposal_->second.block.header.round < current_round_) {
+  if (checking_proposal_ && checking_proposal_->proposal.block.header.round < current_round_) {
     checking_proposal_.reset();
   }
   maybe_request_payload(out);

@@ -75,6 +75,9 @@ struct ReplicaConfig {
   std::uint64_t fetch_retry_ticks = 20;   // re-ask another validator after this many ticks
   std::uint32_t fetch_attempts_max = 8;   // validators asked for one block before giving up
   bool payload_checks = true;             // ask the host to check other leaders' payloads
+  // Checks asked for one proposal while the host's verdict is transient (see
+  // on_payload_checked); the first check counts.
+  std::uint32_t payload_check_attempts_max = 4;
 
   // Names the first bad field.
   Status validate() const;
@@ -110,6 +113,10 @@ enum class RejectReason : std::uint8_t {
 };
 
 const char* reject_reason_name(RejectReason reason);
+
+// Whether a payload check verdict says the block is invalid (true), as opposed to OK or a
+// transient failure of this node's own (false): see Replica::on_payload_checked.
+bool payload_verdict_refuses(const Status& verdict);
 
 struct Rejection {
   RejectReason reason;
@@ -213,8 +220,17 @@ class Replica {
   Actions on_block_request(const PublicKey& from, const BlockRequest& request);
   Actions on_block_response(const PublicKey& from, const BlockResponse& response);
   Actions on_payload(const Payload& payload);
-  // The host's verdict on Actions::payload_check `id`: OK to vote, otherwise the reason the
-  // payload is refused. A verdict for a block no longer awaited (another round) is ignored.
+  // The host's verdict on Actions::payload_check `id`: OK to vote, otherwise why not. A verdict
+  // for a block no longer awaited (another round) is ignored. The code says whose fault it is:
+  //   - kInvalidArgument, kFailedPrecondition: the payload is invalid (a transaction, the state
+  //     root, the timestamp, an ancestor that does not execute). The proposal is refused for
+  //     the round (kInvalidPayload) and later copies are ignored.
+  //   - any other code (kUnavailable, kIoError, kNotFound, kResourceExhausted, ...): this node
+  //     could not judge the block (a store error, a parent state not available yet). Nothing is
+  //     refused: the check is asked again on the next tick, or at once when another copy of
+  //     the proposal arrives, while the round lasts, up to payload_check_attempts_max checks in
+  //     all (then a kResourceExhausted rejection, and no vote this round).
+  // See payload_verdict_refuses().
   Actions on_payload_checked(const Hash& id, const Status& verdict);
   Actions on_tick();
   // Dispatches to the on_* above.
@@ -243,6 +259,14 @@ class Replica {
   struct FirstProposal {
     SignedHeader signed_header;
     Hash id;
+  };
+  // A proposal of the current round whose payload the host checks (or will check again).
+  struct PayloadCheckState {
+    PublicKey from;
+    Proposal proposal;
+    Hash id;                     // proposal.block.id()
+    std::uint32_t attempts = 1;  // checks asked for; <= payload_check_attempts_max
+    bool awaiting = true;        // a check is outstanding; false: the last one was transient
   };
   struct Fetch {
     PublicKey peer;                    // the only validator whose response is accepted
@@ -292,6 +316,9 @@ class Replica {
   void retry_fetches(Actions& out);
   void refetch_missing(Actions& out);
   void resume_pending_proposal(Actions& out);
+  // Asks the host to check checking_proposal_ again after a transient verdict, if the bound
+  // allows (replica.cpp).
+  void retry_payload_check(Actions& out);
 
   ReplicaConfig config_;
   SafetyRules safety_;  // alone holds the Signer
@@ -312,8 +339,9 @@ class Replica {
   std::map<std::uint64_t, FirstProposal> proposals_seen_;
   // A proposal of the current round waiting for its parent; at most one.
   std::optional<std::pair<PublicKey, Proposal>> waiting_proposal_;
-  // A proposal of the current round whose payload the host is checking; at most one.
-  std::optional<std::pair<PublicKey, Proposal>> checking_proposal_;
+  // A proposal of the current round whose payload the host is checking, or will check again
+  // after a transient verdict; at most one.
+  std::optional<PayloadCheckState> checking_proposal_;
   // Outstanding block requests by requested id; at most fetches_inflight_max. An entry leaves
   // when the block arrives, its round is committed past, or fetch_attempts_max validators failed.
   std::map<Hash, Fetch> fetches_;
