@@ -298,8 +298,11 @@ Actions Replica::on_proposal(const PublicKey& from, const Proposal& proposal) {
 void Replica::process_proposal(Actions& out, const PublicKey& from, const Proposal& p,
                                const Hash& id) {
   const BlockHeader& h = p.block.header;
-  apply_qc(out, h.parent_qc, from);
-  if (p.tc) apply_tc(out, *p.tc, from);
+  // Blocks its certificates name that this replica lacks are asked of the proposer, whose
+  // signature covers them, not of `from`: any validator can relay a signed proposal first and
+  // then not answer (the fetch would wait fetch_retry_ticks, and the vote be lost).
+  apply_qc(out, h.parent_qc, h.proposer);
+  if (p.tc) apply_tc(out, *p.tc, h.proposer);
   if (h.round < current_round_) {
     reject(out, RejectReason::kStaleRound, from,
            "proposal for round " + str(h.round) + ", current round is " + str(current_round_));
@@ -316,7 +319,7 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
       return;
     }
     waiting_proposal_ = std::make_pair(from, p);
-    request_block(out, h.parent_id, h.parent_qc.round(), from);
+    request_block(out, h.parent_id, h.parent_qc.round(), h.proposer);  // as above
     return;
   }
   if (config_.payload_checks && h.proposer != public_key()) {

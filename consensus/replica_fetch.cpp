@@ -84,7 +84,7 @@ void Replica::refetch_missing(Actions& out) {
   if (waiting_proposal_) {
     const BlockHeader& h = waiting_proposal_->second.block.header;
     if (missing(h.parent_id) && h.parent_qc.round() > committed) {
-      request_block(out, h.parent_id, h.parent_qc.round(), waiting_proposal_->first);
+      request_block(out, h.parent_id, h.parent_qc.round(), h.proposer);  // see process_proposal
     }
   }
   if (pending_commit_ && missing(pending_commit_->block_id())) {

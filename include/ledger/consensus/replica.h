@@ -21,7 +21,8 @@
 //
 // THE HOST'S CONTRACT for inputs:
 //   - `from` is the validator key the transport authenticated for the peer (handshake); it is
-//     used only to pick whom to ask for missing blocks, never for authenticity: every
+//     used only to pick whom to ask for missing blocks (for a proposal, its proposer is asked
+//     instead: a relayer need not have them), never for authenticity: every
 //     proposal, vote, timeout and certificate carries signatures that the replica verifies.
 //   - The payload that consensus cannot judge (every transaction's signature and format, and
 //     that state_root is the state after executing the parent, the timestamp against the host's

@@ -504,5 +504,22 @@ TEST_F(ReplicaByzantineTest, Restart_OneChainQcMustHaveQuorumAndItsRound) {
   EXPECT_EQ(good.value()->high_qc(), qc1_);
 }
 
+// Review finding (fetch): a missing parent was asked of whoever delivered the proposal. A
+// Byzantine validator relaying an honest leader's signed proposal first, then never answering,
+// delayed the parent by fetch_retry_ticks and cost the vote. The proposer, who built on the
+// parent, is asked; the relayer's answer is unsolicited.
+TEST_F(ReplicaByzantineTest, Fetch_MissingParentIsAskedOfTheProposerNotTheRelayer) {
+  auto r = c_.replica(0, store_);
+  Actions a = r->on_proposal(c_.key(3), c_.proposal(b2_));  // led by validator 2, relayed by 3
+  EXPECT_EQ(requests_to(a, c_.key(2)).size(), 1u);
+  EXPECT_TRUE(requests_to(a, c_.key(3)).empty());
+  EXPECT_TRUE(
+      rejected(r->on_block_response(c_.key(3), BlockResponse{{b1_}}), RejectReason::kUnsolicited));
+  Actions answered = r->on_block_response(c_.key(2), BlockResponse{{b1_}});
+  auto votes = sent<Vote>(answered);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, b2_.id());
+}
+
 }  // namespace
 }  // namespace ledger::consensus
