@@ -521,5 +521,42 @@ TEST_F(ReplicaByzantineTest, Fetch_MissingParentIsAskedOfTheProposerNotTheRelaye
   EXPECT_EQ(votes[0].data.block_id, b2_.id());
 }
 
+// Review finding (block tree): making room evicted the parent of the proposal whose payload the
+// host was checking, so a certified block fetched meanwhile (here named by a timeout's high QC)
+// cost the vote: the OK verdict then found no parent. The parent is kept like high_qc's path.
+TEST_F(ReplicaByzantineTest, Tree_EvictionKeepsTheParentOfTheProposalBeingChecked) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  config.payload_checks = true;
+  RecoveryData recovery = Replica::genesis_recovery(config);
+  const Block& g = c_.genesis();
+  Block x = c_.block(g, 1, c_.gqc());        // the parent of the proposal checked
+  Block h = c_.block(g, 2, c_.gqc());        // certified: high QC
+  Block w = c_.block(g, 2, c_.gqc(), 2222);  // evictable leaves of higher rounds than x
+  Block y = c_.block(g, 3, c_.gqc(), 3333);
+  recovery.blocks = {x, h, w, y};
+  recovery.high_qc = c_.qc(h);
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           std::move(recovery))
+               .value();
+  ASSERT_EQ(r->tree().size(), 4u);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(4, c_.qc(x)));
+  ASSERT_EQ(r->current_round(), 5u);
+  Block p = c_.block(x, 5, c_.qc(x));  // led by validator 1, justified by the TC of round 4
+  ASSERT_TRUE(propose(*r, p, c_.tc(4, c_.qc(x))).payload_check.has_value());
+  // Meanwhile a certified block z on h (no 2-chain: rounds 2 and 4) is named and fetched.
+  Block z = c_.block(h, 4, c_.qc(h));
+  Actions named = r->on_timeout(c_.key(2), {c_.timeout(2, 5, c_.qc(z)), {}});
+  ASSERT_EQ(requests_to(named, c_.key(2)).size(), 1u);
+  Actions fetched = r->on_block_response(c_.key(2), BlockResponse{{z}});
+  EXPECT_TRUE(r->tree().contains(z.id()));
+  EXPECT_TRUE(r->tree().contains(x.id()));
+  EXPECT_LE(r->tree().size(), 4u);
+  Actions ok = r->on_payload_checked(p.id(), Status::ok());
+  auto votes = sent<Vote>(ok);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, p.id());
+}
+
 }  // namespace
 }  // namespace ledger::consensus
