@@ -59,7 +59,7 @@ StatusOr<SafetyRules> SafetyRules::create(Signer signer, SafetyStore& store,
   // it in timeouts, so a corrupted or tampered store could otherwise inject a certificate. No
   // fallback (dropping the field) is attempted: data that fails a check it passed when saved is
   // corrupt, and its rounds, which keep this validator from signing twice, cannot be trusted
-  // either. The operator must look (docs/operator.md).
+  // either: an operator must look before this validator signs again.
   if (data.one_chain_qc) {
     const QuorumCert& qc = *data.one_chain_qc;
     if (qc.round() != data.one_chain_round) {
