@@ -25,6 +25,27 @@ Hash vote_data_digest(const VoteData& data) {
   return sha256(w.data());
 }
 
+// The power of the validators among `signers`, at most once each, and saturating: a cheap
+// upper bound of what the signatures could prove. Below quorum, no signature needs checking.
+template <typename Entries>
+std::uint64_t claimed_power(const Entries& entries, const ValidatorSet& validators) {
+  std::uint64_t power = 0;
+  const PublicKey* previous = nullptr;
+  for (const auto& e : entries) {
+    if (previous != nullptr && !(*previous < e.signer)) continue;  // unsorted or repeated
+    previous = &e.signer;
+    power += validators.power_of(e.signer);
+    if (power >= validators.quorum_power()) return power;
+  }
+  return power;
+}
+
+Status below_quorum(const char* what, std::uint64_t power, const ValidatorSet& validators) {
+  return Status::invalid_argument(std::string(what) + " power " + std::to_string(power) +
+                                  " is below quorum " + std::to_string(validators.quorum_power()) +
+                                  " (no signature checked)");
+}
+
 }  // namespace
 
 CertificateVerifier::CertificateVerifier(std::string chain_id, ValidatorSet validators,
@@ -88,6 +109,11 @@ Status CertificateVerifier::verify_qc(const QuorumCert& qc) {
   const Hash digest = qc_digest(qc);
   if (cached(digest)) return Status::ok();
   if (failed(digest)) return Status::invalid_argument("QC already failed verification");
+  if (const auto power = claimed_power(qc.signatures, validators_);
+      power < validators_.quorum_power()) {
+    remember_failed(digest);
+    return below_quorum("QC", power, validators_);
+  }
   ++checks_run_;
   if (Status s = ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_); !s.is_ok()) {
     remember_failed(digest);
@@ -101,6 +127,11 @@ Status CertificateVerifier::verify_tc(const TimeoutCert& tc) {
   const Hash digest = tc_digest(tc);
   if (cached(digest)) return Status::ok();
   if (failed(digest)) return Status::invalid_argument("TC already failed verification");
+  if (const auto power = claimed_power(tc.entries, validators_);
+      power < validators_.quorum_power()) {
+    remember_failed(digest);
+    return below_quorum("TC", power, validators_);
+  }
   ++checks_run_;
   if (Status s = ledger::verify_tc(tc, chain_id_, validators_, genesis_qc_); !s.is_ok()) {
     remember_failed(digest);

@@ -12,7 +12,8 @@
 // bounded cache (failed_certs_max): verification is a deterministic function of the certificate's
 // bytes and of the chain id, validator set and genesis QC, all fixed for this verifier, so a
 // certificate that failed once fails forever, and a Byzantine validator resending the same
-// invalid certificate costs no signature check after the first.
+// invalid certificate costs no signature check after the first. A certificate whose distinct
+// validator signers do not add up to quorum power is refused before any signature is checked.
 //
 // Thread-compatible (one owner). Owned by SafetyRules, which re-checks the certificates it votes
 // on; the replica verifies incoming certificates through the same instance.

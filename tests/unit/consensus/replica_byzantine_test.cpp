@@ -558,5 +558,30 @@ TEST_F(ReplicaByzantineTest, Tree_EvictionKeepsTheParentOfTheProposalBeingChecke
   EXPECT_EQ(votes[0].data.block_id, p.id());
 }
 
+// Review finding: a certificate whose signers cannot reach quorum power (here one validator, or
+// one validator listed three times) used to have its signatures checked before its power; each
+// new such certificate cost up to a quorum of checks. It is now refused before any.
+TEST_F(ReplicaByzantineTest, Certificate_BelowQuorumPowerCostsNoSignatureCheck) {
+  auto r = c_.replica(0, store_);
+  const std::uint64_t before = r->certificate_checks_run();
+  for (std::uint64_t round = 10; round < 20; ++round) {
+    TimeoutCert lone = c_.tc(round, c_.gqc(), {1});
+    Actions a = r->on_timeout_cert(c_.key(1), lone);
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate));
+    TimeoutCert repeated = lone;
+    repeated.entries = {lone.entries[0], lone.entries[0], lone.entries[0]};
+    EXPECT_TRUE(
+        rejected(r->on_timeout_cert(c_.key(1), repeated), RejectReason::kInvalidCertificate));
+  }
+  Timeout t = c_.timeout(1, 2, c_.qc(b1_, {1}));
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(1, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 2u);
+  const std::uint64_t before_timeout = r->certificate_checks_run();
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(1), {t, {}}), RejectReason::kBadSignature));
+  EXPECT_EQ(r->certificate_checks_run() - before_timeout, 1u);  // the timeout's own signature
+  EXPECT_EQ(before_timeout - before, 1u);                       // the valid TC of round 1
+  EXPECT_EQ(r->current_round(), 2u);
+}
+
 }  // namespace
 }  // namespace ledger::consensus
