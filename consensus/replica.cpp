@@ -55,6 +55,14 @@ const char* reject_reason_name(RejectReason reason) {
   return "unknown";
 }
 
+bool payload_verdict_refuses(const Status& verdict) {
+  // Only the codes the host uses for "this block is wrong" refuse. Treating a transient failure
+  // as a refusal loses the vote for the round; treating a refusal as transient costs at most
+  // payload_check_attempts_max checks, and never a vote (each check refuses again).
+  return verdict.code() == StatusCode::kInvalidArgument ||
+         verdict.code() == StatusCode::kFailedPrecondition;
+}
+
 Status ReplicaConfig::validate() const {
   LEDGER_RETURN_IF_ERROR(validate_chain_id(chain_id).with_context("chain_id"));
   if (validators.size() == 0) return Status::invalid_argument("validators: empty");
@@ -68,6 +76,7 @@ Status ReplicaConfig::validate() const {
   if (pending_blocks_max < 4) return Status::invalid_argument("pending_blocks_max: must be >= 4");
   if (vote_rounds_max < 2) return Status::invalid_argument("vote_rounds_max: must be >= 2");
   if (verified_certs_max < 1) return Status::invalid_argument("verified_certs_max: must be >= 1");
+  if (failed_certs_max < 1) return Status::invalid_argument("failed_certs_max: must be >= 1");
   if (evidence_max < 1) return Status::invalid_argument("evidence_max: must be >= 1");
   if (proposals_seen_max < 2) return Status::invalid_argument("proposals_seen_max: must be >= 2");
   if (fetch_blocks_max < 1) return Status::invalid_argument("fetch_blocks_max: must be >= 1");
@@ -76,6 +85,9 @@ Status ReplicaConfig::validate() const {
   }
   if (fetch_retry_ticks < 1) return Status::invalid_argument("fetch_retry_ticks: must be >= 1");
   if (fetch_attempts_max < 1) return Status::invalid_argument("fetch_attempts_max: must be >= 1");
+  if (payload_check_attempts_max < 1) {
+    return Status::invalid_argument("payload_check_attempts_max: must be >= 1");
+  }
   return Status::ok();
 }
 
@@ -106,7 +118,7 @@ StatusOr<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, Signer 
     return Status::invalid_argument("recovery: committed root is of another chain");
   }
   CertificateVerifier verifier(config.chain_id, config.validators, genesis_qc(config.genesis),
-                               config.verified_certs_max);
+                               config.verified_certs_max, config.failed_certs_max);
   if (Status s = verifier.verify_qc(recovery.high_qc); !s.is_ok()) {
     return s.with_context("recovery: high QC");
   }
@@ -238,7 +250,12 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
   SignedHeader signed_header{h, p.tc, p.signature};
   auto seen = proposals_seen_.find(h.round);
   if (seen != proposals_seen_.end()) {
-    if (seen->second.id == id) return false;  // the same proposal again
+    if (seen->second.id == id) {  // the same proposal again
+      // Its check failed transiently: this copy is the occasion to check again (the copy itself
+      // is not used; the one kept is what the leader signed, like this one).
+      if (checking_proposal_ && checking_proposal_->id == id) retry_payload_check(out);
+      return false;
+    }
     record_evidence(out, ProposalEquivocation{seen->second.signed_header, signed_header});
     reject(out, RejectReason::kEquivocation, from,
            "leader " + h.proposer.hex() + " proposed two blocks in round " + str(h.round));
@@ -281,8 +298,11 @@ Actions Replica::on_proposal(const PublicKey& from, const Proposal& proposal) {
 void Replica::process_proposal(Actions& out, const PublicKey& from, const Proposal& p,
                                const Hash& id) {
   const BlockHeader& h = p.block.header;
-  apply_qc(out, h.parent_qc, from);
-  if (p.tc) apply_tc(out, *p.tc, from);
+  // Blocks its certificates name that this replica lacks are asked of the proposer, whose
+  // signature covers them, not of `from`: any validator can relay a signed proposal first and
+  // then not answer (the fetch would wait fetch_retry_ticks, and the vote be lost).
+  apply_qc(out, h.parent_qc, h.proposer);
+  if (p.tc) apply_tc(out, *p.tc, h.proposer);
   if (h.round < current_round_) {
     reject(out, RejectReason::kStaleRound, from,
            "proposal for round " + str(h.round) + ", current round is " + str(current_round_));
@@ -299,11 +319,11 @@ void Replica::process_proposal(Actions& out, const PublicKey& from, const Propos
       return;
     }
     waiting_proposal_ = std::make_pair(from, p);
-    request_block(out, h.parent_id, h.parent_qc.round(), from);
+    request_block(out, h.parent_id, h.parent_qc.round(), h.proposer);  // as above
     return;
   }
   if (config_.payload_checks && h.proposer != public_key()) {
-    checking_proposal_ = std::make_pair(from, p);
+    checking_proposal_ = PayloadCheckState{from, p, id};
     out.payload_check = PayloadCheck{p.block, id};
     return;
   }
@@ -318,19 +338,43 @@ void Replica::accept_proposal(Actions& out, const PublicKey& from, const Proposa
 
 Actions Replica::on_payload_checked(const Hash& id, const Status& verdict) {
   Actions out;
-  if (!checking_proposal_ || checking_proposal_->second.block.id() != id) return out;
-  auto [from, proposal] = std::move(*checking_proposal_);
+  if (!checking_proposal_ || checking_proposal_->id != id || !checking_proposal_->awaiting) {
+    return out;
+  }
+  const std::uint64_t round = checking_proposal_->proposal.block.header.round;
+  if (!verdict.is_ok() && !payload_verdict_refuses(verdict)) {
+    // This node could not judge the block: keep it, to check again (retry_payload_check).
+    checking_proposal_->awaiting = false;
+    if (checking_proposal_->attempts >= config_.payload_check_attempts_max) {
+      reject(out, RejectReason::kResourceExhausted, checking_proposal_->from,
+             "proposal " + id.hex() + " of round " + str(round) + ": payload check failed " +
+                 str(checking_proposal_->attempts) + " times (payload_check_attempts_max), " +
+                 "last: " + verdict.to_string());
+      checking_proposal_.reset();
+    }
+    return out;
+  }
+  PayloadCheckState state = std::move(*checking_proposal_);
   checking_proposal_.reset();
-  const std::uint64_t round = proposal.block.header.round;
   if (!verdict.is_ok()) {
-    reject(out, RejectReason::kInvalidPayload, from,
+    reject(out, RejectReason::kInvalidPayload, state.from,
            "proposal " + id.hex() + " of round " + str(round) + ": " + verdict.message());
     return out;
   }
   if (round != current_round_) return out;  // the round moved on while the host checked
-  if (!tree_.contains(proposal.block.header.parent_id)) return out;  // evicted meanwhile
-  accept_proposal(out, from, proposal, id);
+  if (!tree_.contains(state.proposal.block.header.parent_id)) return out;  // evicted meanwhile
+  accept_proposal(out, state.from, state.proposal, id);
   return out;
+}
+
+void Replica::retry_payload_check(Actions& out) {
+  if (!checking_proposal_ || checking_proposal_->awaiting) return;
+  PayloadCheckState& state = *checking_proposal_;
+  LEDGER_ASSERT(state.attempts < config_.payload_check_attempts_max);
+  if (state.proposal.block.header.round != current_round_ || out.payload_check) return;
+  ++state.attempts;
+  state.awaiting = true;
+  out.payload_check = PayloadCheck{state.proposal.block, state.id};
 }
 
 bool Replica::vote_on(Actions& out, const Block& block, const Hash& id,
@@ -497,6 +541,7 @@ Actions Replica::on_tick() {
   const bool fired = timer_.tick();
   retry_fetches(out);
   if (fired) local_timeout(out);
+  retry_payload_check(out);  // after the timer: a round it ended drops the proposal
   return out;
 }
 

@@ -68,7 +68,7 @@ void Replica::advance_round(Actions& out) {
   if (waiting_proposal_ && waiting_proposal_->second.block.header.round < current_round_) {
     waiting_proposal_.reset();
   }
-  if (checking_proposal_ && checking_proposal_->second.block.header.round < current_round_) {
+  if (checking_proposal_ && checking_proposal_->proposal.block.header.round < current_round_) {
     checking_proposal_.reset();
   }
   maybe_request_payload(out);
@@ -144,17 +144,19 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
   // Any verified QC for the same block stands in for the one carried (the signature covers only
   // its round): QCs from other signer subsets cost nothing.
   if (const QuorumCert* known = safety_.verifier().known_qc(t.high_qc.data)) t.high_qc = *known;
+  // A newer high TC counts whatever the timeout carrying it (stale, duplicate, badly signed):
+  // a TC is self-certifying. It is taken first, so a bad one ends the message before the
+  // timeout costs anything, and a TC that failed before costs nothing (failed_certs_max). A high
+  // TC not above this replica's is not looked at.
   const bool newer_tc = message.high_tc && (!high_tc_ || message.high_tc->round > high_tc_->round);
-  if (t.round < current_round_ && !newer_tc) {
+  if (newer_tc && !apply_tc_from(out, *message.high_tc, from)) return out;
+  if (t.round < current_round_) {
+    // Stale: the timeout itself cannot count, so it is not verified.
     reject(out, RejectReason::kStaleRound, from,
            "timeout for round " + str(t.round) + ", current round is " + str(current_round_));
     return out;
   }
-  if (pending_.contains(t)) {
-    // A duplicate; a newer high TC it carries still counts.
-    if (newer_tc) apply_tc_from(out, *message.high_tc, from);
-    return out;
-  }
+  if (pending_.contains(t)) return out;  // a duplicate: verified and counted already
   if (!config_.validators.contains(t.signer)) {
     reject(out, RejectReason::kNonValidator, from, "timeout by non-validator " + t.signer.hex());
     return out;
@@ -163,9 +165,8 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
     reject(out, RejectReason::kBadSignature, from, s.message());
     return out;
   }
-  if (newer_tc && !apply_tc_from(out, *message.high_tc, from)) return out;
   apply_qc(out, t.high_qc, from);
-  if (t.round < current_round_) {
+  if (t.round < current_round_) {  // its own high QC moved this replica past it
     reject(out, RejectReason::kStaleRound, from,
            "timeout for round " + str(t.round) + ", current round is " + str(current_round_));
     return out;

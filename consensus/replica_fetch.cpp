@@ -84,7 +84,7 @@ void Replica::refetch_missing(Actions& out) {
   if (waiting_proposal_) {
     const BlockHeader& h = waiting_proposal_->second.block.header;
     if (missing(h.parent_id) && h.parent_qc.round() > committed) {
-      request_block(out, h.parent_id, h.parent_qc.round(), waiting_proposal_->first);
+      request_block(out, h.parent_id, h.parent_qc.round(), h.proposer);  // see process_proposal
     }
   }
   if (pending_commit_ && missing(pending_commit_->block_id())) {
@@ -99,6 +99,9 @@ void Replica::refetch_missing(Actions& out) {
 bool Replica::make_room(Actions& out, const Hash& parent_id) {
   std::vector<Hash> keep{high_qc_.block_id(), parent_id};
   if (pending_commit_) keep.push_back(pending_commit_->block_id());
+  // The proposal being checked is inserted and voted on once the host's verdict comes; without
+  // its parent it could not be (a fetch a peer provokes meanwhile must not cost the vote).
+  if (checking_proposal_) keep.push_back(checking_proposal_->proposal.block.header.parent_id);
   std::vector<Hash> evicted = tree_.evict(keep, 1);
   if (evicted.empty()) return false;
   out.blocks_to_forget.insert(out.blocks_to_forget.end(), evicted.begin(), evicted.end());

@@ -54,6 +54,24 @@ StatusOr<SafetyRules> SafetyRules::create(Signer signer, SafetyStore& store,
   auto loaded = store.load();
   if (!loaded.is_ok()) return loaded.status().with_context("loading safety data");
   SafetyData data = loaded.value().value_or(SafetyData{});
+  // The store is trusted for rounds (it is the only record of them), but a QC it holds is
+  // checked like any other: the replica takes one_chain_qc as its high QC on restart and sends
+  // it in timeouts, so a corrupted or tampered store could otherwise inject a certificate. No
+  // fallback (dropping the field) is attempted: data that fails a check it passed when saved is
+  // corrupt, and its rounds, which keep this validator from signing twice, cannot be trusted
+  // either: an operator must look before this validator signs again.
+  if (data.one_chain_qc) {
+    const QuorumCert& qc = *data.one_chain_qc;
+    if (qc.round() != data.one_chain_round) {
+      return Status::corruption("safety data: one_chain_qc is of round " +
+                                std::to_string(qc.round()) + ", one_chain_round is " +
+                                std::to_string(data.one_chain_round));
+    }
+    if (Status s = verifier.verify_qc(qc); !s.is_ok()) {
+      return Status::corruption("safety data: one_chain_qc (round " + std::to_string(qc.round()) +
+                                ") does not verify against the validator set: " + s.message());
+    }
+  }
   return SafetyRules(std::move(signer), store, std::move(verifier), std::move(data));
 }
 

@@ -21,7 +21,8 @@
 //
 // THE HOST'S CONTRACT for inputs:
 //   - `from` is the validator key the transport authenticated for the peer (handshake); it is
-//     used only to pick whom to ask for missing blocks, never for authenticity: every
+//     used only to pick whom to ask for missing blocks (for a proposal, its proposer is asked
+//     instead: a relayer need not have them), never for authenticity: every
 //     proposal, vote, timeout and certificate carries signatures that the replica verifies.
 //   - The payload that consensus cannot judge (every transaction's signature and format, and
 //     that state_root is the state after executing the parent, the timestamp against the host's
@@ -67,6 +68,7 @@ struct ReplicaConfig {
   std::size_t pending_blocks_max = 1024;  // uncommitted blocks in the tree (+ fetched orphans)
   std::size_t vote_rounds_max = 8;        // rounds of votes/timeouts kept from the current one
   std::size_t verified_certs_max = 256;   // certificate verification cache entries
+  std::size_t failed_certs_max = 256;     // certificates remembered as failed (never re-checked)
   std::size_t evidence_max = 64;          // equivocation evidence kept in memory
   std::size_t proposals_seen_max = 64;    // rounds whose first proposal is remembered
   std::uint32_t fetch_blocks_max = 64;    // blocks asked for / answered in one request
@@ -74,6 +76,9 @@ struct ReplicaConfig {
   std::uint64_t fetch_retry_ticks = 20;   // re-ask another validator after this many ticks
   std::uint32_t fetch_attempts_max = 8;   // validators asked for one block before giving up
   bool payload_checks = true;             // ask the host to check other leaders' payloads
+  // Checks asked for one proposal while the host's verdict is transient (see
+  // on_payload_checked); the first check counts.
+  std::uint32_t payload_check_attempts_max = 4;
 
   // Names the first bad field.
   Status validate() const;
@@ -109,6 +114,10 @@ enum class RejectReason : std::uint8_t {
 };
 
 const char* reject_reason_name(RejectReason reason);
+
+// Whether a payload check verdict says the block is invalid (true), as opposed to OK or a
+// transient failure of this node's own (false): see Replica::on_payload_checked.
+bool payload_verdict_refuses(const Status& verdict);
 
 struct Rejection {
   RejectReason reason;
@@ -190,7 +199,8 @@ class Replica {
  public:
   // Restores from `recovery` (use genesis_recovery() for a fresh node) and the safety data in
   // `safety_store`. Errors: invalid config, a signer that is not a validator, a safety store
-  // that fails to load, a recovery whose root or high QC does not check out. `safety_store`
+  // that fails to load or whose one_chain_qc does not verify (kCorruption), a recovery whose
+  // root or high QC does not check out. `safety_store`
   // must outlive the replica. `leaders` defaults to round-robin.
   static StatusOr<std::unique_ptr<Replica>> create(ReplicaConfig config, Signer signer,
                                                    SafetyStore& safety_store, RecoveryData recovery,
@@ -211,8 +221,17 @@ class Replica {
   Actions on_block_request(const PublicKey& from, const BlockRequest& request);
   Actions on_block_response(const PublicKey& from, const BlockResponse& response);
   Actions on_payload(const Payload& payload);
-  // The host's verdict on Actions::payload_check `id`: OK to vote, otherwise the reason the
-  // payload is refused. A verdict for a block no longer awaited (another round) is ignored.
+  // The host's verdict on Actions::payload_check `id`: OK to vote, otherwise why not. A verdict
+  // for a block no longer awaited (another round) is ignored. The code says whose fault it is:
+  //   - kInvalidArgument, kFailedPrecondition: the payload is invalid (a transaction, the state
+  //     root, the timestamp, an ancestor that does not execute). The proposal is refused for
+  //     the round (kInvalidPayload) and later copies are ignored.
+  //   - any other code (kUnavailable, kIoError, kNotFound, kResourceExhausted, ...): this node
+  //     could not judge the block (a store error, a parent state not available yet). Nothing is
+  //     refused: the check is asked again on the next tick, or at once when another copy of
+  //     the proposal arrives, while the round lasts, up to payload_check_attempts_max checks in
+  //     all (then a kResourceExhausted rejection, and no vote this round).
+  // See payload_verdict_refuses().
   Actions on_payload_checked(const Hash& id, const Status& verdict);
   Actions on_tick();
   // Dispatches to the on_* above.
@@ -229,6 +248,8 @@ class Replica {
   const PublicKey& public_key() const { return safety_.public_key(); }
   const BlockTree& tree() const { return tree_; }
   const std::deque<Evidence>& evidence() const { return evidence_; }
+  // Signature checks the replica's inputs have cost so far (CertificateVerifier::checks_run).
+  std::uint64_t certificate_checks_run() const { return safety_.verifier().checks_run(); }
   std::uint64_t timer_duration_ticks() const { return timer_.duration_ticks(); }
   const PublicKey& leader(std::uint64_t round) const { return leaders_->leader(round); }
   // Whether a block request to `peer` is outstanding: a block response from anyone else is
@@ -239,6 +260,14 @@ class Replica {
   struct FirstProposal {
     SignedHeader signed_header;
     Hash id;
+  };
+  // A proposal of the current round whose payload the host checks (or will check again).
+  struct PayloadCheckState {
+    PublicKey from;
+    Proposal proposal;
+    Hash id;                     // proposal.block.id()
+    std::uint32_t attempts = 1;  // checks asked for; <= payload_check_attempts_max
+    bool awaiting = true;        // a check is outstanding; false: the last one was transient
   };
   struct Fetch {
     PublicKey peer;                    // the only validator whose response is accepted
@@ -288,6 +317,9 @@ class Replica {
   void retry_fetches(Actions& out);
   void refetch_missing(Actions& out);
   void resume_pending_proposal(Actions& out);
+  // Asks the host to check checking_proposal_ again after a transient verdict, if the bound
+  // allows (replica.cpp).
+  void retry_payload_check(Actions& out);
 
   ReplicaConfig config_;
   SafetyRules safety_;  // alone holds the Signer
@@ -308,8 +340,9 @@ class Replica {
   std::map<std::uint64_t, FirstProposal> proposals_seen_;
   // A proposal of the current round waiting for its parent; at most one.
   std::optional<std::pair<PublicKey, Proposal>> waiting_proposal_;
-  // A proposal of the current round whose payload the host is checking; at most one.
-  std::optional<std::pair<PublicKey, Proposal>> checking_proposal_;
+  // A proposal of the current round whose payload the host is checking, or will check again
+  // after a transient verdict; at most one.
+  std::optional<PayloadCheckState> checking_proposal_;
   // Outstanding block requests by requested id; at most fetches_inflight_max. An entry leaves
   // when the block arrives, its round is committed past, or fetch_attempts_max validators failed.
   std::map<Hash, Fetch> fetches_;

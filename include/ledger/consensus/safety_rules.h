@@ -84,7 +84,9 @@ class [[nodiscard]] SafetyResult {
 class SafetyRules {
  public:
   // Loads the safety data from `store` (defaults for a fresh validator: all rounds 0). Fails
-  // with the store's error (kCorruption, kIoError). `store` must outlive this object.
+  // with the store's error (kCorruption, kIoError), or kCorruption naming one_chain_qc if the
+  // stored QC is not of one_chain_round or does not verify (validator set, signatures, power,
+  // genesis QC rule). `store` must outlive this object.
   static StatusOr<SafetyRules> create(Signer signer, SafetyStore& store,
                                       CertificateVerifier verifier);
 
@@ -96,6 +98,7 @@ class SafetyRules {
   const PublicKey& public_key() const { return signer_.public_key(); }
   const SafetyData& data() const { return data_; }
   CertificateVerifier& verifier() { return verifier_; }
+  const CertificateVerifier& verifier() const { return verifier_; }
 
   // A vote for the block with `header` (id `block_id`), justified by header.parent_qc and, when
   // the QC is not of round-1, by `tc`. Persists before returning. Errors: any SafetyErrorCode

@@ -3,6 +3,8 @@
 // others, restart after a crash between two saves). Each test is named after the rule it holds.
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "consensus_test_util.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/core/transaction.h"
@@ -379,6 +381,206 @@ TEST_F(ReplicaByzantineTest, Restart_AfterCrashBetweenSavesCanStillTimeOut) {
   ASSERT_EQ(timeouts.size(), 1u);
   EXPECT_EQ(timeouts[0].timeout.round, 2u);
   EXPECT_EQ(timeouts[0].timeout.high_qc, qc1_);
+}
+
+// Review finding (CPU amplification): a stale timeout carrying a bogus "newer" high TC used to be
+// verified again on every copy (its signature, then the TC's quorum): one Byzantine validator
+// could resend it forever. A certificate that failed is remembered (failed_certs_max) and costs
+// nothing the next time; the stale timeout itself is never verified.
+TEST_F(ReplicaByzantineTest, Timeout_StaleCopiesOfABadHighTcAreVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  TimeoutCert bogus = c_.tc(10, c_.gqc());
+  bogus.entries.back().signature.bytes[3] ^= 1;
+  const TimeoutMessage stale{c_.timeout(1, 2, c_.gqc()), bogus};
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), stale);
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 1u);
+  EXPECT_EQ(r->current_round(), 3u);
+}
+
+// Review finding: a duplicate timeout (already counted) carrying a bogus newer high TC.
+TEST_F(ReplicaByzantineTest, Timeout_DuplicateCopiesOfABadHighTcAreVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  const Timeout t = c_.timeout(1, 3, c_.gqc());
+  ASSERT_TRUE(r->on_timeout(c_.key(1), {t, {}}).rejections.empty());
+  TimeoutCert bogus = c_.tc(10, c_.gqc());
+  bogus.entries.front().signature.bytes[3] ^= 1;
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), {t, bogus});
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 1u);
+  // A duplicate whose high TC is not above this replica's costs nothing at all.
+  const std::uint64_t after_bad = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy)
+    EXPECT_TRUE(r->on_timeout(c_.key(1), {t, c_.tc(2, c_.gqc(), {1, 2, 3})}).rejections.empty());
+  EXPECT_EQ(r->certificate_checks_run(), after_bad);
+}
+
+// Review finding: a current-round timeout whose high QC is invalid, resent: the QC's quorum is
+// checked once; later copies are refused before even the timeout's own signature is checked.
+TEST_F(ReplicaByzantineTest, Timeout_RepeatedBadHighQcIsVerifiedOnce) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  Timeout t = c_.timeout(1, 3, qc1_);
+  t.high_qc.signatures.back().signature.bytes[7] ^= 1;
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 100; ++copy) {
+    Actions a = r->on_timeout(c_.key(1), {t, {}});
+    EXPECT_TRUE(rejected(a, RejectReason::kBadSignature)) << "copy " << copy;
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 2u);  // the timeout signature, the QC
+  EXPECT_EQ(r->high_qc(), c_.gqc());
+}
+
+// The failed-certificate cache is bounded by failed_certs_max, oldest evicted first, and never
+// remembers a valid certificate as failed.
+TEST(CertificateVerifierTest, FailedCerts_BoundedOldestEvictedFirst) {
+  TestChain c;
+  CertificateVerifier v(std::string(testing::kChain), c.validators(), c.gqc(), 16,
+                        /*failed_certs_max=*/2);
+  auto bad_tc = [&](std::uint64_t round) {
+    TimeoutCert tc = c.tc(round, c.gqc());
+    tc.entries.front().signature.bytes[0] ^= 1;
+    return tc;
+  };
+  for (std::uint64_t round : {5, 6, 7})
+    EXPECT_FALSE(v.verify_tc(bad_tc(round)).is_ok());
+  EXPECT_EQ(v.failed_count(), 2u);
+  EXPECT_EQ(v.checks_run(), 3u);
+  EXPECT_FALSE(v.verify_tc(bad_tc(7)).is_ok());  // remembered: no check
+  EXPECT_EQ(v.checks_run(), 3u);
+  EXPECT_FALSE(v.verify_tc(bad_tc(5)).is_ok());  // evicted: checked again
+  EXPECT_EQ(v.checks_run(), 4u);
+  EXPECT_TRUE(v.verify_tc(c.tc(5, c.gqc())).is_ok());
+  EXPECT_EQ(v.failed_count(), 2u);
+}
+
+// Review finding: the safety data's one_chain_qc (version 2) was taken as the high QC on restart
+// without verification: a corrupted or tampered safety store could inject a certificate.
+TEST_F(ReplicaByzantineTest, Restart_RefusesSafetyDataWhoseOneChainQcDoesNotVerify) {
+  SafetyData data;
+  data.last_voted_round = 2;
+  data.one_chain_round = 1;
+  data.one_chain_qc = qc1_;
+  data.one_chain_qc->signatures.front().signature.bytes[9] ^= 1;
+  ASSERT_TRUE(store_.save(data).is_ok());
+  ReplicaConfig config = c_.config();
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("one_chain_qc"), std::string::npos) << r.status().to_string();
+}
+
+// The same with a QC below quorum (signed by one validator only) and with a round that is not
+// one_chain_round; the untampered QC is accepted and becomes the high QC.
+TEST_F(ReplicaByzantineTest, Restart_OneChainQcMustHaveQuorumAndItsRound) {
+  ReplicaConfig config = c_.config();
+  std::deque<storage::MemorySafetyStore> stores;  // outlive the replicas
+  auto create = [&](const SafetyData& data) {
+    EXPECT_TRUE(stores.emplace_back().save(data).is_ok());
+    return Replica::create(config, Signer::create(testing::test_key(0)).value(), stores.back(),
+                           Replica::genesis_recovery(config));
+  };
+  SafetyData data;
+  data.last_voted_round = 2;
+  data.one_chain_round = 1;
+  data.one_chain_qc = c_.qc(b1_, {2});
+  EXPECT_EQ(create(data).status().code(), StatusCode::kCorruption);
+  data.one_chain_qc = qc2_;  // round 2, not one_chain_round (the store's decoder sees it too)
+  EXPECT_EQ(create(data).status().code(), StatusCode::kCorruption);
+  data.one_chain_qc = qc1_;
+  auto good = create(data);
+  ASSERT_TRUE(good.is_ok()) << good.status().to_string();
+  EXPECT_EQ(good.value()->high_qc(), qc1_);
+}
+
+// Review finding (fetch): a missing parent was asked of whoever delivered the proposal. A
+// Byzantine validator relaying an honest leader's signed proposal first, then never answering,
+// delayed the parent by fetch_retry_ticks and cost the vote. The proposer, who built on the
+// parent, is asked; the relayer's answer is unsolicited.
+TEST_F(ReplicaByzantineTest, Fetch_MissingParentIsAskedOfTheProposerNotTheRelayer) {
+  auto r = c_.replica(0, store_);
+  Actions a = r->on_proposal(c_.key(3), c_.proposal(b2_));  // led by validator 2, relayed by 3
+  EXPECT_EQ(requests_to(a, c_.key(2)).size(), 1u);
+  EXPECT_TRUE(requests_to(a, c_.key(3)).empty());
+  EXPECT_TRUE(
+      rejected(r->on_block_response(c_.key(3), BlockResponse{{b1_}}), RejectReason::kUnsolicited));
+  Actions answered = r->on_block_response(c_.key(2), BlockResponse{{b1_}});
+  auto votes = sent<Vote>(answered);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, b2_.id());
+}
+
+// Review finding (block tree): making room evicted the parent of the proposal whose payload the
+// host was checking, so a certified block fetched meanwhile (here named by a timeout's high QC)
+// cost the vote: the OK verdict then found no parent. The parent is kept like high_qc's path.
+TEST_F(ReplicaByzantineTest, Tree_EvictionKeepsTheParentOfTheProposalBeingChecked) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  config.payload_checks = true;
+  RecoveryData recovery = Replica::genesis_recovery(config);
+  const Block& g = c_.genesis();
+  Block x = c_.block(g, 1, c_.gqc());        // the parent of the proposal checked
+  Block h = c_.block(g, 2, c_.gqc());        // certified: high QC
+  Block w = c_.block(g, 2, c_.gqc(), 2222);  // evictable leaves of higher rounds than x
+  Block y = c_.block(g, 3, c_.gqc(), 3333);
+  recovery.blocks = {x, h, w, y};
+  recovery.high_qc = c_.qc(h);
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           std::move(recovery))
+               .value();
+  ASSERT_EQ(r->tree().size(), 4u);
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(4, c_.qc(x)));
+  ASSERT_EQ(r->current_round(), 5u);
+  Block p = c_.block(x, 5, c_.qc(x));  // led by validator 1, justified by the TC of round 4
+  ASSERT_TRUE(propose(*r, p, c_.tc(4, c_.qc(x))).payload_check.has_value());
+  // Meanwhile a certified block z on h (no 2-chain: rounds 2 and 4) is named and fetched.
+  Block z = c_.block(h, 4, c_.qc(h));
+  Actions named = r->on_timeout(c_.key(2), {c_.timeout(2, 5, c_.qc(z)), {}});
+  ASSERT_EQ(requests_to(named, c_.key(2)).size(), 1u);
+  Actions fetched = r->on_block_response(c_.key(2), BlockResponse{{z}});
+  EXPECT_TRUE(r->tree().contains(z.id()));
+  EXPECT_TRUE(r->tree().contains(x.id()));
+  EXPECT_LE(r->tree().size(), 4u);
+  Actions ok = r->on_payload_checked(p.id(), Status::ok());
+  auto votes = sent<Vote>(ok);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].data.block_id, p.id());
+}
+
+// Review finding: a certificate whose signers cannot reach quorum power (here one validator, or
+// one validator listed three times) used to have its signatures checked before its power; each
+// new such certificate cost up to a quorum of checks. It is now refused before any.
+TEST_F(ReplicaByzantineTest, Certificate_BelowQuorumPowerCostsNoSignatureCheck) {
+  auto r = c_.replica(0, store_);
+  const std::uint64_t before = r->certificate_checks_run();
+  for (std::uint64_t round = 10; round < 20; ++round) {
+    TimeoutCert lone = c_.tc(round, c_.gqc(), {1});
+    Actions a = r->on_timeout_cert(c_.key(1), lone);
+    EXPECT_TRUE(rejected(a, RejectReason::kInvalidCertificate));
+    TimeoutCert repeated = lone;
+    repeated.entries = {lone.entries[0], lone.entries[0], lone.entries[0]};
+    EXPECT_TRUE(
+        rejected(r->on_timeout_cert(c_.key(1), repeated), RejectReason::kInvalidCertificate));
+  }
+  Timeout t = c_.timeout(1, 2, c_.qc(b1_, {1}));
+  (void)r->on_timeout_cert(c_.key(1), c_.tc(1, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 2u);
+  const std::uint64_t before_timeout = r->certificate_checks_run();
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(1), {t, {}}), RejectReason::kBadSignature));
+  EXPECT_EQ(r->certificate_checks_run() - before_timeout, 1u);  // the timeout's own signature
+  EXPECT_EQ(before_timeout - before, 1u);                       // the valid TC of round 1
+  EXPECT_EQ(r->current_round(), 2u);
 }
 
 }  // namespace

@@ -89,6 +89,75 @@ TEST_F(ReplicaTest, Proposal_PayloadVerdictAfterTheRoundMovedOnIsIgnored) {
   EXPECT_FALSE(r->tree().contains(b1_.id()));
 }
 
+// A transient verdict (this node could not judge: store error, parent state not available) is
+// not a refusal: it used to be final for the round. The check is asked again on the next tick.
+TEST_F(ReplicaTest, Proposal_TransientPayloadCheckFailureIsRetriedOnTick) {
+  auto r = c_.replica(0, store_, {}, true);
+  (void)r->start();
+  (void)propose(*r, b1_);
+  Actions a = r->on_payload_checked(b1_.id(), Status(StatusCode::kUnavailable, "store busy"));
+  EXPECT_FALSE(rejected(a, RejectReason::kInvalidPayload));
+  EXPECT_TRUE(sent<Vote>(a).empty());
+  Actions tick = r->on_tick();
+  ASSERT_TRUE(tick.payload_check.has_value());
+  EXPECT_EQ(tick.payload_check->id, b1_.id());
+  Actions ok = r->on_payload_checked(b1_.id(), Status::ok());
+  EXPECT_EQ(sent<Vote>(ok).size(), 1u);
+  EXPECT_TRUE(r->tree().contains(b1_.id()));
+}
+
+// ... or at once, when another copy of the same proposal arrives.
+TEST_F(ReplicaTest, Proposal_TransientPayloadCheckFailureIsRetriedOnACopy) {
+  auto r = c_.replica(0, store_, {}, true);
+  (void)r->start();
+  (void)propose(*r, b1_);
+  (void)r->on_payload_checked(b1_.id(), Status::io_error("read failed"));
+  Actions copy = propose(*r, b1_);
+  ASSERT_TRUE(copy.payload_check.has_value());
+  EXPECT_EQ(copy.payload_check->id, b1_.id());
+  Actions ok = r->on_payload_checked(b1_.id(), Status::ok());
+  EXPECT_EQ(sent<Vote>(ok).size(), 1u);
+}
+
+// An invalid verdict still refuses for the round: no re-check on tick or on a copy.
+TEST_F(ReplicaTest, Proposal_InvalidPayloadVerdictIsFinalForTheRound) {
+  for (const Status& verdict :
+       {Status::invalid_argument("bad transaction signature"),
+        Status(StatusCode::kFailedPrecondition, "ancestor does not execute")}) {
+    storage::MemorySafetyStore store;
+    auto r = c_.replica(0, store, {}, true);
+    (void)r->start();
+    (void)propose(*r, b1_);
+    EXPECT_TRUE(rejected(r->on_payload_checked(b1_.id(), verdict), RejectReason::kInvalidPayload));
+    EXPECT_FALSE(propose(*r, b1_).payload_check.has_value());
+    EXPECT_FALSE(r->on_tick().payload_check.has_value());
+    EXPECT_TRUE(sent<Vote>(r->on_payload_checked(b1_.id(), Status::ok())).empty());
+    EXPECT_EQ(r->safety_data().last_voted_round, 0u);
+  }
+}
+
+// Retries are bounded by payload_check_attempts_max, then refused with a clear rejection.
+TEST_F(ReplicaTest, Proposal_TransientPayloadCheckRetriesAreBounded) {
+  ReplicaConfig config = c_.config();
+  config.payload_checks = true;
+  config.payload_check_attempts_max = 3;
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+               .value();
+  (void)r->start();
+  ASSERT_TRUE(propose(*r, b1_).payload_check.has_value());
+  const Status transient(StatusCode::kNotFound, "parent state not available");
+  EXPECT_TRUE(r->on_payload_checked(b1_.id(), transient).rejections.empty());
+  ASSERT_TRUE(r->on_tick().payload_check.has_value());
+  EXPECT_TRUE(r->on_payload_checked(b1_.id(), transient).rejections.empty());
+  ASSERT_TRUE(r->on_tick().payload_check.has_value());
+  Actions last = r->on_payload_checked(b1_.id(), transient);  // the third check
+  EXPECT_TRUE(rejected(last, RejectReason::kResourceExhausted));
+  EXPECT_FALSE(r->on_tick().payload_check.has_value());
+  EXPECT_FALSE(propose(*r, b1_).payload_check.has_value());
+  EXPECT_EQ(r->safety_data().last_voted_round, 0u);
+}
+
 TEST_F(ReplicaTest, Proposal_RejectsWrongLeader) {
   auto r = c_.replica(0, store_);
   Block wrong = b1_;
