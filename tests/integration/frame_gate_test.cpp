@@ -39,11 +39,11 @@ TEST(FrameGate, UnsolicitedResponsesAreDroppedUnread) {
   ASSERT_TRUE(net.start());
   ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
   TestnetNode& target = net.node(0);
-  net.node(3).kill9();
-  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const Signer node3 = impersonate_validator(net, 3);
   const auto mark = target.log_size();
-  RawPeer peer(net.p2p_port(0));
-  ASSERT_TRUE(peer.handshake(node3, net.chain_id()));
+  auto connection = connect_as(net.p2p_port(0), node3, net.chain_id());
+  ASSERT_TRUE(connection);
+  RawPeer& peer = *connection;
 
   // Nobody asked node3 for blocks: a block response (kind 6) and a sync response.
   wire::Envelope block_response;
@@ -83,11 +83,11 @@ TEST(FrameGate, OverfullGossipBatchRefusedUnparsed) {
   ASSERT_TRUE(net.start());
   ASSERT_TRUE(wait_for_heights(net.validators(), 2, 30s));
   TestnetNode& target = net.node(0);
-  net.node(3).kill9();
-  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const Signer node3 = impersonate_validator(net, 3);
   const auto mark = target.log_size();
-  RawPeer peer(net.p2p_port(0));
-  ASSERT_TRUE(peer.handshake(node3, net.chain_id()));
+  auto connection = connect_as(net.p2p_port(0), node3, net.chain_id());
+  ASSERT_TRUE(connection);
+  RawPeer& peer = *connection;
   wire::Envelope batch;
   for (int i = 0; i < 100'000; ++i)
     batch.mutable_transactions()->add_transactions(std::string(1, 'x'));
