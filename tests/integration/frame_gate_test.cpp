@@ -178,5 +178,65 @@ TEST(FrameGate, OverfullGossipBatchRefusedUnparsed) {
       << target.log_since(mark);
 }
 
+// A solicited sync response with more entries than p2p.sync_blocks_max plus the proof headers
+// allowed (2 x consensus.pending_blocks_max) is refused from a count of its entries, unparsed,
+// and the peer fails the request. Played towards a full node, which asks node3 (the raw peer)
+// because it claims to be far ahead.
+TEST(FrameGate, OverfullSyncResponseRefusedUnparsed) {
+  TestnetOptions options;
+  options.config["p2p.accept_unknown_peers"] = "true";
+  Testnet net(options);
+  ASSERT_TRUE(net.start());
+  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  const Signer node3 = impersonate_validator(net, 3);
+  TestnetNode& full = net.add_full_node();
+  ASSERT_TRUE(full.start());
+  const auto port = logged_p2p_port(full);
+  ASSERT_TRUE(port.has_value()) << full.log_tail();
+  const auto mark = full.log_size();
+  auto peer = connect_as(*port, node3, net.chain_id());
+  ASSERT_TRUE(peer);
+  wire::Envelope status;
+  status.mutable_status()->set_committed_height(1'000'000);
+  status.mutable_status()->set_validator(true);
+  ASSERT_TRUE(peer->send_payload(serialize(status)));
+
+  // The full node asks node3 once it is the only peer ahead, if not at once.
+  std::optional<wire::SyncRequest> request;
+  const auto deadline = Clock::now() + 30s;
+  while (!request && Clock::now() < deadline) {
+    if (!peer->readable(100ms)) continue;
+    const auto payload = peer->read_payload();
+    ASSERT_TRUE(payload.has_value()) << "the full node closed the connection";
+    wire::Envelope envelope;
+    if (envelope.ParseFromArray(payload->data(), static_cast<int>(payload->size())) &&
+        envelope.has_sync_request()) {
+      request = envelope.sync_request();
+    }
+  }
+  ASSERT_TRUE(request.has_value()) << "node3 was never asked for blocks\n" << full.log_tail();
+
+  // Defaults: sync_blocks_max 64 and pending_blocks_max 1024 allow 64 + 2048 entries.
+  constexpr int kEntriesMax = 64 + 2 * 1024;
+  wire::Envelope answer;
+  answer.mutable_sync_response()->set_from_height(request->from_height());
+  answer.mutable_sync_response()->set_committed_height(1'000'000);
+  for (int i = 0; i <= kEntriesMax; ++i)
+    answer.mutable_sync_response()->add_blocks()->set_block(std::string(1, 'x'));
+  ASSERT_TRUE(peer->send_payload(serialize(answer)));
+  const std::string refused = "sent a sync response with " + std::to_string(kEntriesMax + 1) +
+                              " entries, above the " + std::to_string(kEntriesMax) +
+                              " allowed; ignored unparsed";
+  EXPECT_TRUE(
+      poll_until([&] { return full.log_since(mark).find(refused) != std::string::npos; }, 10s))
+      << full.log_since(mark);
+  // Parsed, it would have been refused for its blocks ("more than the 64 asked for").
+  const std::string failed = "sync: " + node3.public_key().hex().substr(0, 12) +
+                             " sent a bad response: no blocks, though it claimed height 1000000";
+  EXPECT_TRUE(
+      poll_until([&] { return full.log_since(mark).find(failed) != std::string::npos; }, 10s))
+      << full.log_since(mark);
+}
+
 }  // namespace
 }  // namespace ledger::itest
