@@ -553,6 +553,7 @@ void Node::Impl::start_sync() {
   c.backoff_max = kSyncBackoffMax;
   c.retry_interval = kSyncRetryInterval;
   c.peers_max = options.config.p2p.connections_max;
+  c.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   block_sync = std::make_unique<BlockSync>(std::move(c));
 
   SyncServiceConfig s;
