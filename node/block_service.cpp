@@ -10,52 +10,71 @@ BlockService::BlockService(Options options, const storage::ChainStore& store)
     : options_(options), store_(store) {
   LEDGER_ASSERT(options_.requests_burst >= 1);
   LEDGER_ASSERT(options_.peers_max >= 1);
+  LEDGER_ASSERT(options_.bytes_per_second >= 1 && options_.bytes_per_second <= std::uint64_t{1}
+                                                                                   << 40);
 }
 
-bool BlockService::take_token(const PublicKey& peer, std::uint64_t now_ms) {
+BlockService::Bucket* BlockService::take_token(const PublicKey& peer, std::uint64_t now_ms) {
   const std::uint64_t full = std::uint64_t{options_.requests_burst} * 1000;
+  const auto bytes_full = static_cast<std::int64_t>(options_.bytes_per_second);
   auto it = buckets_.find(peer);
   if (it == buckets_.end()) {
     if (buckets_.size() >= options_.peers_max) buckets_.erase(buckets_.begin());
-    it = buckets_.emplace(peer, Bucket{full, now_ms}).first;
+    it = buckets_.emplace(peer, Bucket{full, bytes_full, now_ms}).first;
   }
   Bucket& b = it->second;
   if (now_ms > b.updated_ms) {
+    // An hour refills any bucket; the cap keeps the products below 2^63.
     const std::uint64_t elapsed = std::min<std::uint64_t>(now_ms - b.updated_ms, 3'600'000);
     b.milli_tokens = std::min(full, b.milli_tokens + elapsed * options_.requests_per_second);
+    const auto refill = static_cast<std::int64_t>(elapsed * options_.bytes_per_second / 1000);
+    b.bytes = std::min(bytes_full, b.bytes + refill);
     b.updated_ms = now_ms;
   }
-  if (b.milli_tokens < 1000) return false;
-  b.milli_tokens -= 1000;
   LEDGER_ASSERT(buckets_.size() <= options_.peers_max);
-  return true;
+  if (b.milli_tokens < 1000 || b.bytes <= 0) return nullptr;
+  b.milli_tokens -= 1000;
+  return &b;
 }
 
 std::optional<consensus::BlockResponse> BlockService::answer(const PublicKey& peer,
                                                              const consensus::BlockRequest& request,
                                                              const consensus::BlockTree* tree,
                                                              std::uint64_t now_ms) {
-  if (!take_token(peer, now_ms)) {
+  Bucket* bucket = take_token(peer, now_ms);
+  if (bucket == nullptr) {
     ++dropped_;
     return std::nullopt;
   }
   const std::size_t count = std::min<std::size_t>(request.count, options_.fetch_blocks_max);
+  // The peer's bytes bound the answer, except that its first block always goes.
+  const std::uint64_t budget =
+      std::min(options_.response_bytes_max, static_cast<std::uint64_t>(bucket->bytes));
   consensus::BlockResponse response;
   std::uint64_t bytes = 0;
   auto fits = [&](const Block& block) {
-    bytes += encode_block(block).size();
-    return bytes <= options_.response_bytes_max;
+    const std::uint64_t size = encode_block(block).size();
+    const bool first = response.blocks.empty();
+    if (bytes + size > (first ? options_.response_bytes_max : budget)) return false;
+    bytes += size;
+    return true;
   };
+  bool cut = false;  // a block did not fit
   if (tree != nullptr) {
     for (Block& block : tree->chain_back(request.block_id, count)) {
-      if (!fits(block)) return response;
+      if (!fits(block)) {
+        cut = true;
+        break;
+      }
       response.blocks.push_back(std::move(block));
     }
   }
   // The chain store extends the answer back through committed blocks: a node that lagged may
   // need them to connect a proposal.
   std::optional<std::uint64_t> height;
-  if (response.blocks.empty()) {
+  if (cut) {
+    // The answer is full.
+  } else if (response.blocks.empty()) {
     if (auto h = store_.height_of(request.block_id); h.is_ok()) height = h.value();
   } else if (response.blocks.size() < count) {
     if (auto h = store_.height_of(response.blocks.back().header.parent_id); h.is_ok()) {
@@ -68,6 +87,7 @@ std::optional<consensus::BlockResponse> BlockService::answer(const PublicKey& pe
     response.blocks.push_back(std::move(block).value());
     --*height;
   }
+  bucket->bytes -= static_cast<std::int64_t>(bytes);
   return response;
 }
 

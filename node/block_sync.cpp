@@ -22,6 +22,9 @@ SyncNote note(SyncNote::Level level, std::string text) {
   return SyncNote{level, std::move(text)};
 }
 
+// Protobuf framing around each bytes field of a SyncResponse, as SyncService counts it.
+constexpr std::uint64_t kItemOverheadBytes = 16;
+
 // backoff_min * 2^(failures - 1), at most backoff_max, without overflow.
 std::chrono::milliseconds backoff_for(std::uint32_t failures, std::chrono::milliseconds min,
                                       std::chrono::milliseconds max) {
@@ -52,6 +55,9 @@ Status BlockSyncConfig::validate() const {
   if (peers_max < 1 || penalties_max < 1) {
     return Status::invalid_argument("block sync: peers_max and penalties_max must be >= 1");
   }
+  if (response_bytes_max < 1) {
+    return Status::invalid_argument("block sync: response_bytes_max < 1");
+  }
   return Status::ok();
 }
 
@@ -67,6 +73,11 @@ std::uint32_t BlockSync::failures_of(const PublicKey& peer) const {
   return it == penalties_.end() ? 0 : it->second.failures;
 }
 
+std::uint32_t BlockSync::short_answers_of(const PublicKey& peer) const {
+  const auto it = short_answers_.find(peer);
+  return it == short_answers_.end() ? 0 : it->second;
+}
+
 // ---- Inputs ------------------------------------------------------------------------------------
 
 SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t committed_height) {
@@ -79,9 +90,9 @@ SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t commit
                                             std::to_string(claims_.size()) + " peers already"));
       return out;
     }
-    it = claims_.emplace(peer, 0).first;
+    it = claims_.emplace(peer, Peer{}).first;
   }
-  it->second = committed_height;
+  it->second.claimed = committed_height;
   return out;
 }
 
@@ -107,7 +118,9 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   }
   const InFlight asked = *in_flight_;
   in_flight_.reset();
-  if (auto it = claims_.find(peer); it != claims_.end()) it->second = response.committed_height;
+  if (auto it = claims_.find(peer); it != claims_.end()) {
+    it->second.claimed = response.committed_height;
+  }
 
   auto groups = verify(asked, response, tip);
   if (!groups.is_ok()) {
@@ -123,7 +136,12 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
                                           ", committed meanwhile"));
     return out;
   }
-  penalties_.erase(peer);
+  if (is_short(asked, response)) {
+    note_short(peer, asked, response, out);
+  } else {
+    penalties_.erase(peer);
+    short_answers_.erase(peer);
+  }
   ++stats_.responses_accepted;
   std::size_t blocks = 0;
   for (const SyncCommitGroup& group : groups.value())
@@ -161,9 +179,11 @@ SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
   const auto peer = pick(tip, now);
   if (!peer) return out;
   const SyncRequestMessage request{tip.height + 1, config_.blocks_max};
-  const std::uint64_t claimed = claims_.at(*peer);
+  Peer& chosen = claims_.at(*peer);
+  const std::uint64_t claimed = chosen.claimed;
   in_flight_ = InFlight{*peer, request, claimed, now + config_.request_timeout};
   ++stats_.requests;
+  chosen.asked_seq = stats_.requests;
   out.request = SyncRequestOut{*peer, request};
   out.notes.push_back(
       note(SyncNote::Level::kDebug, "sync: asking " + peer_name(*peer) + " for " +
@@ -216,6 +236,49 @@ void BlockSync::penalise(const PublicKey& peer, const std::string& reason, SyncT
   out.penalties.push_back(SyncPenalty{peer, reason, penalty.failures, backoff});
 }
 
+bool BlockSync::is_short(const InFlight& asked, const SyncResponseMessage& response) const {
+  const std::uint64_t count = asked.request.count;
+  if (response.blocks.size() >= count) return false;
+  // The last height asked, saturating (the tip is never u64::max when asking).
+  const std::uint64_t from = asked.request.from_height;
+  const std::uint64_t last_asked = from > std::numeric_limits<std::uint64_t>::max() - (count - 1)
+                                       ? std::numeric_limits<std::uint64_t>::max()
+                                       : from + (count - 1);
+  if (response.committed_height < last_asked) return false;  // it does not claim to have more
+  std::uint64_t bytes = 0;
+  std::uint64_t cert_bytes_max = 0;
+  for (const SyncResponseMessage::Item& item : response.blocks) {
+    bytes += item.block.size() + item.commit_cert.size() + kItemOverheadBytes;
+    cert_bytes_max = std::max<std::uint64_t>(cert_bytes_max, item.commit_cert.size());
+  }
+  for (const Bytes& header : response.proof_headers)
+    bytes += header.size() + kItemOverheadBytes;
+  // One more block as large as the genesis allows might not have fitted: cut by bytes.
+  const std::uint64_t next_bytes_max =
+      config_.block_limits.bytes_max + cert_bytes_max + kItemOverheadBytes;
+  return bytes + next_bytes_max <= config_.response_bytes_max;
+}
+
+void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
+                           const SyncResponseMessage& response, SyncOutput& out) {
+  ++stats_.responses_short;
+  auto it = short_answers_.find(peer);
+  if (it == short_answers_.end()) {
+    if (short_answers_.size() >= config_.penalties_max)
+      short_answers_.erase(short_answers_.begin());
+    it = short_answers_.emplace(peer, 0).first;
+  }
+  if (it->second < std::numeric_limits<std::uint32_t>::max()) ++it->second;
+  LEDGER_ASSERT(short_answers_.size() <= config_.penalties_max);
+  out.notes.push_back(note(
+      SyncNote::Level::kInfo,
+      "sync: " + peer_name(peer) + " sent " + std::to_string(response.blocks.size()) + " of the " +
+          std::to_string(asked.request.count) + " blocks asked from height " +
+          std::to_string(asked.request.from_height) + ", though it claims height " +
+          std::to_string(response.committed_height) + " and more would have fitted (short answer " +
+          std::to_string(it->second) + "); peers with fewer short answers are asked first"));
+}
+
 // A penalty is remembered for backoff_max after it ends, so that a peer that keeps failing
 // keeps doubling its backoff, and one that stopped being asked is eventually forgiven.
 void BlockSync::prune_penalties(SyncTime now) {
@@ -223,25 +286,33 @@ void BlockSync::prune_penalties(SyncTime now) {
                 [&](const auto& entry) { return entry.second.until + config_.backoff_max <= now; });
 }
 
-// Among peers more than lag_blocks ahead and not backing off: fewest failures first, then the
-// highest claim, then the smallest key (deterministic).
+// Among peers more than lag_blocks ahead and not backing off: fewest failures, fewest short
+// answers, highest claim capped at tip + blocks_max, asked least recently, smallest key.
 std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime now) const {
   const std::uint64_t threshold =
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.lag_blocks
           ? std::numeric_limits<std::uint64_t>::max()
           : tip.height + config_.lag_blocks;
+  // A claim beyond one full request ahead is worth no more than that (a liar claims u64::max).
+  const std::uint64_t claim_cap =
+      tip.height > std::numeric_limits<std::uint64_t>::max() - config_.blocks_max
+          ? std::numeric_limits<std::uint64_t>::max()
+          : tip.height + config_.blocks_max;
+  using Rank = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t, std::uint64_t>;
   std::optional<PublicKey> best;
-  std::tuple<std::uint32_t, std::uint64_t> best_rank{};
-  for (const auto& [peer, claimed] : claims_) {
+  Rank best_rank{};
+  for (const auto& [peer, state] : claims_) {
+    const std::uint64_t claimed = state.claimed;
     if (claimed <= threshold) continue;
     std::uint32_t failures = 0;
     if (auto it = penalties_.find(peer); it != penalties_.end()) {
       if (it->second.until > now) continue;
       failures = it->second.failures;
     }
-    // Lower is better: fewer failures, then a higher claim.
-    const std::tuple<std::uint32_t, std::uint64_t> rank{
-        failures, std::numeric_limits<std::uint64_t>::max() - claimed};
+    // Lower is better (keys are visited in ascending order, so ties keep the smallest).
+    const Rank rank{failures, short_answers_of(peer),
+                    std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
+                    state.asked_seq};
     if (!best || rank < best_rank) {
       best = peer;
       best_rank = rank;

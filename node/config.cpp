@@ -225,12 +225,21 @@ void visit_keys(Config& c, Visitor& v) {
   v.integer("sync_requests_per_second", c.p2p.sync_requests_per_second, Range{1, 100'000},
             "Block-sync requests answered per peer per second (bursts of as many); more are "
             "dropped unanswered.");
+  v.integer("sync_bytes_per_second", c.p2p.sync_bytes_per_second,
+            Range{64 * 1024, std::uint64_t{16} * 1024 * 1024 * 1024},
+            "Bytes of block-sync answers sent per peer per second (bursts of as many). Answers "
+            "are cut to what the peer has left; a peer in debt after a large answer has its "
+            "requests dropped until it is repaid.");
   v.integer("status_interval_ms", c.p2p.status_interval_ms, Range{10, 600'000},
             "How often this node tells its peers its committed height.");
   v.integer("block_requests_per_second", c.p2p.block_requests_per_second, Range{1, 100'000},
             "Consensus block requests answered per peer and second; more are dropped.");
   v.integer("block_requests_burst", c.p2p.block_requests_burst, Range{1, 100'000},
             "Consensus block requests a peer may make at once before its rate applies.");
+  v.integer("block_bytes_per_second", c.p2p.block_bytes_per_second,
+            Range{64 * 1024, std::uint64_t{16} * 1024 * 1024 * 1024},
+            "Bytes of answers to consensus block requests sent per peer per second (bursts of "
+            "as many), as for sync_bytes_per_second.");
 }
 
 std::string range_text(Range range) {

@@ -355,8 +355,10 @@ void Node::Impl::answer_block_request(const PublicKey& peer,
       peer, request, consensus_loop.replica() ? &consensus_loop.replica()->tree() : nullptr,
       steady_ms());
   if (!response) {
-    spdlog::debug("p2p: block request from {} dropped: above p2p.block_requests_per_second",
-                  peer_name(peer));
+    spdlog::debug(
+        "p2p: block request from {} dropped: above p2p.block_requests_per_second or "
+        "p2p.block_bytes_per_second",
+        peer_name(peer));
     return;
   }
   std::vector<consensus::OutgoingMessage> out;
@@ -450,6 +452,7 @@ void Node::Impl::start_sync() {
   c.backoff_max = kSyncBackoffMax;
   c.retry_interval = kSyncRetryInterval;
   c.peers_max = options.config.p2p.connections_max;
+  c.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   block_sync = std::make_unique<BlockSync>(std::move(c));
 
   SyncServiceConfig s;
@@ -457,6 +460,7 @@ void Node::Impl::start_sync() {
   s.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
   s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   s.requests_per_second = options.config.p2p.sync_requests_per_second;
+  s.bytes_per_second = options.config.p2p.sync_bytes_per_second;
   s.peers_max = options.config.p2p.connections_max;
   sync_service = std::make_unique<SyncService>(*store, s);
 }
@@ -493,9 +497,10 @@ void Node::Impl::on_sync_request(const PublicKey& peer, const SyncRequestMessage
   if (admission.log_line) spdlog::warn("{}", *admission.log_line);
   if (!admission.admitted) return;
   wire::Envelope envelope;
-  auto answer = sync_service->answer(request);
+  auto answer = sync_service->answer(request, admission.bytes_max);
   if (answer.is_ok()) {
     log_notes(answer.value().notes);
+    sync_service->charge(peer, answer.value().bytes);
     to_wire(answer.value().response, *envelope.mutable_sync_response());
   } else {
     // No blocks: the asker counts it a failure of this node and asks another peer at once.

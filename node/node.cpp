@@ -75,7 +75,8 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
                ? options.config.p2p.frame_bytes_max - kEnvelopeSlack
                : 0,
            options.config.p2p.block_requests_per_second, options.config.p2p.block_requests_burst,
-           options.config.p2p.connections_max + options.genesis.validators.size()},
+           options.config.p2p.connections_max + options.genesis.validators.size(),
+           options.config.p2p.block_bytes_per_second},
           *store),
       consensus_loop(
           io, options, std::move(replica_config), *store, signatures, mempool, view, stopping,

@@ -15,18 +15,6 @@ std::string peer_name(const PublicKey& key) {
   return to_hex(key.bytes).substr(0, 12);
 }
 
-// The encoded header inside a stored block (encode_block: u32 length, header, transactions),
-// without decoding the transactions.
-StatusOr<Bytes> header_of(ByteView raw_block, std::uint64_t height) {
-  ByteReader reader(raw_block);
-  ByteView header;
-  if (Status s = reader.view32("block header", raw_block.size(), header); !s.is_ok()) {
-    return Status::corruption("stored block at height " + std::to_string(height) + ": " +
-                              s.message());
-  }
-  return Bytes(header.begin(), header.end());
-}
-
 }  // namespace
 
 Status SyncServiceConfig::validate() const {
@@ -37,6 +25,7 @@ Status SyncServiceConfig::validate() const {
   if (requests_per_second < 1) {
     return Status::invalid_argument("sync service: requests_per_second < 1");
   }
+  if (bytes_per_second < 1) return Status::invalid_argument("sync service: bytes_per_second < 1");
   if (peers_max < 1) return Status::invalid_argument("sync service: peers_max < 1");
   return Status::ok();
 }
@@ -48,42 +37,65 @@ SyncService::SyncService(const storage::ChainStore& chain, SyncServiceConfig con
 
 // ---- Rate limit ------------------------------------------------------------------------------
 
+void SyncService::refill(Bucket& bucket, SyncTime now) const {
+  if (now <= bucket.refilled) return;
+  const double elapsed_s = std::chrono::duration<double>(now - bucket.refilled).count();
+  const double requests = config_.requests_per_second;
+  const double bytes = static_cast<double>(config_.bytes_per_second);
+  bucket.tokens = std::min(requests, bucket.tokens + elapsed_s * requests);
+  bucket.bytes = std::min(bytes, bucket.bytes + elapsed_s * bytes);
+  bucket.refilled = now;
+}
+
+// Whether both of the bucket's counts would be back at their capacity by `now`: forgetting such
+// a bucket changes nothing.
+bool SyncService::is_full(const Bucket& bucket, SyncTime now) const {
+  Bucket refilled = bucket;
+  refill(refilled, now);
+  return refilled.tokens >= config_.requests_per_second &&
+         refilled.bytes >= static_cast<double>(config_.bytes_per_second);
+}
+
 SyncAdmission SyncService::admit(const PublicKey& peer, SyncTime now) {
-  const double capacity = config_.requests_per_second;
   auto it = buckets_.find(peer);
   if (it == buckets_.end()) {
     if (buckets_.size() >= config_.peers_max) {
-      // A bucket that has not been used for a second is full again: forgetting it changes
-      // nothing. If none is, forget the one refilled longest ago.
-      std::erase_if(buckets_, [&](const auto& entry) {
-        return now - entry.second.refilled >= std::chrono::seconds(1);
-      });
+      // If none is full, forget the one refilled longest ago.
+      std::erase_if(buckets_, [&](const auto& entry) { return is_full(entry.second, now); });
       if (buckets_.size() >= config_.peers_max) {
         buckets_.erase(std::min_element(buckets_.begin(), buckets_.end(), [](auto& a, auto& b) {
           return a.second.refilled < b.second.refilled;
         }));
       }
     }
-    it = buckets_.emplace(peer, Bucket{capacity, now, 0, std::nullopt}).first;
+    const Bucket full{static_cast<double>(config_.requests_per_second),
+                      static_cast<double>(config_.bytes_per_second), now, 0, std::nullopt};
+    it = buckets_.emplace(peer, full).first;
   }
   LEDGER_ASSERT(buckets_.size() <= config_.peers_max);
   Bucket& bucket = it->second;
-  if (now > bucket.refilled) {
-    const std::chrono::duration<double> elapsed = now - bucket.refilled;
-    bucket.tokens = std::min(capacity, bucket.tokens + elapsed.count() * capacity);
-    bucket.refilled = now;
+  refill(bucket, now);
+  if (bucket.bytes < 1.0) {
+    return drop(peer, bucket, now,
+                "more than " + std::to_string(config_.bytes_per_second) +
+                    " bytes per second sent to it (p2p.sync_bytes_per_second)");
   }
-  if (bucket.tokens >= 1.0) {
-    bucket.tokens -= 1.0;
-    return SyncAdmission{true, std::nullopt};
+  if (bucket.tokens < 1.0) {
+    return drop(peer, bucket, now,
+                "more than " + std::to_string(config_.requests_per_second) +
+                    " requests per second (p2p.sync_requests_per_second)");
   }
+  bucket.tokens -= 1.0;
+  return SyncAdmission{true, static_cast<std::uint64_t>(bucket.bytes), std::nullopt};
+}
+
+SyncAdmission SyncService::drop(const PublicKey& peer, Bucket& bucket, SyncTime now,
+                                const std::string& why) {
   ++dropped_;
   ++bucket.dropped_unlogged;
   SyncAdmission out;
   if (!bucket.logged || now - *bucket.logged >= std::chrono::seconds(1)) {
-    out.log_line = "sync: dropped a request from " + peer_name(peer) + ": more than " +
-                   std::to_string(config_.requests_per_second) +
-                   " requests per second (p2p.sync_requests_per_second); " +
+    out.log_line = "sync: dropped a request from " + peer_name(peer) + ": " + why + "; " +
                    std::to_string(bucket.dropped_unlogged) + " dropped since the last such line";
     bucket.logged = now;
     bucket.dropped_unlogged = 0;
@@ -91,9 +103,16 @@ SyncAdmission SyncService::admit(const PublicKey& peer, SyncTime now) {
   return out;
 }
 
+void SyncService::charge(const PublicKey& peer, std::uint64_t bytes) {
+  const auto it = buckets_.find(peer);
+  if (it == buckets_.end()) return;
+  it->second.bytes -= static_cast<double>(bytes);
+}
+
 // ---- Answers -----------------------------------------------------------------------------------
 
-StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request) const {
+StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
+                                         std::uint64_t bytes_max) const {
   SyncAnswer out;
   SyncResponseMessage& response = out.response;
   const auto tip = chain_.tip();
@@ -104,6 +123,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request) cons
   const std::uint64_t count = std::min<std::uint64_t>(request.count, config_.blocks_max);
   if (from > tip->height || count == 0) return out;
   const std::uint64_t last = from + std::min(count - 1, tip->height - from);
+  const std::uint64_t blocks_bytes_max = std::min(config_.response_bytes_max, bytes_max);
 
   std::vector<QuorumCert> certs;
   std::vector<std::uint64_t> sizes;
@@ -113,7 +133,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request) cons
     LEDGER_ASSIGN_OR_RETURN(QuorumCert cert, chain_.commit_cert_at(h));
     Bytes encoded = encode_qc(cert);
     const std::uint64_t size = raw.size() + encoded.size() + kItemOverheadBytes;
-    if (!response.blocks.empty() && bytes + size > config_.response_bytes_max) break;
+    if (!response.blocks.empty() && bytes + size > blocks_bytes_max) break;
     bytes += size;
     sizes.push_back(size);
     response.blocks.push_back({std::move(raw), std::move(encoded)});
@@ -133,6 +153,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request) cons
       // Without proof headers the answer is as it was built (its first block always goes).
       if (proofs->empty() || bytes + proof_bytes <= config_.response_bytes_max) {
         response.proof_headers = std::move(*proofs);
+        out.bytes = bytes + proof_bytes;
         break;
       }
       why = "height " + std::to_string(last_height) + " and its " + std::to_string(proofs->size()) +
@@ -170,8 +191,7 @@ StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint
   }
   headers.reserve(static_cast<std::size_t>(b0.value() - last_height));
   for (std::uint64_t h = last_height + 1; h <= b0.value(); ++h) {
-    LEDGER_ASSIGN_OR_RETURN(const Bytes raw, chain_.raw_block_at(h));
-    LEDGER_ASSIGN_OR_RETURN(Bytes header, header_of(raw, h));
+    LEDGER_ASSIGN_OR_RETURN(Bytes header, chain_.raw_header_at(h));
     headers.push_back(std::move(header));
   }
   return std::optional<std::vector<Bytes>>(std::move(headers));

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ledger/core/assert.h"
+#include "ledger/core/encoding.h"
 
 namespace ledger::storage::detail {
 namespace {
@@ -129,6 +130,15 @@ Status validate_batch(std::span<const BlockCommit> commits,
     tip = ChainTip{commit.block.header.height, commit.block.id()};
   }
   return Status::ok();
+}
+
+StatusOr<Bytes> header_of_encoded_block(ByteView block, const std::string& what) {
+  ByteReader reader(block);
+  ByteView header;
+  if (Status s = reader.view32("block header", block.size(), header); !s.is_ok()) {
+    return Status::corruption("stored " + what + ": " + s.message());
+  }
+  return Bytes(header.begin(), header.end());
 }
 
 }  // namespace ledger::storage::detail

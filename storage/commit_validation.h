@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "ledger/core/block.h"
@@ -35,6 +36,10 @@ struct CommitTarget {
 //    its transactions do not hash to header.transactions_root (the block is not the one its
 //    id and certificates speak for).
 // Every message names the height and the values that disagree.
+// The encoded header at the start of an encode_block form (a u32 length, then the header),
+// copied out without reading the transactions; kCorruption naming `what` if it is not there.
+StatusOr<Bytes> header_of_encoded_block(ByteView block, const std::string& what);
+
 Status validate_commit(const BlockCommit& commit, const CommitTarget& target);
 
 // What a store knows about itself when a batch arrives.

@@ -139,6 +139,16 @@ StatusOr<Bytes> MemoryChainStore::raw_block_at(std::uint64_t height) const {
   });
 }
 
+StatusOr<Bytes> MemoryChainStore::raw_header_at(std::uint64_t height) const {
+  return detail::guard_exceptions("raw_header_at", [&]() -> StatusOr<Bytes> {
+    const std::string what = height_what("block", height);
+    std::shared_lock lock(mutex_);
+    const auto it = blocks_.find(height);
+    if (it == blocks_.end()) return Status::not_found("no " + what);
+    return detail::header_of_encoded_block(it->second, what);
+  });
+}
+
 StatusOr<std::uint64_t> MemoryChainStore::height_of(const Hash& block_id) const {
   return detail::guard_exceptions("height_of", [&]() -> StatusOr<std::uint64_t> {
     std::shared_lock lock(mutex_);

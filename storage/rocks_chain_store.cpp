@@ -417,6 +417,24 @@ StatusOr<Bytes> RocksChainStore::raw_block_at(std::uint64_t height) const {
   });
 }
 
+// RocksDB reads a value whole: the block's value is pinned in the block cache rather than copied,
+// and only its header is copied out.
+StatusOr<Bytes> RocksChainStore::raw_header_at(std::uint64_t height) const {
+  return detail::guard_exceptions("raw_header_at", [&]() -> StatusOr<Bytes> {
+    const std::string what = height_what("block", height);
+    Bytes header;
+    LEDGER_ASSIGN_OR_RETURN(
+        const bool found,
+        impl_->db->read_pinned(
+            Column::kBlocks, detail::u64_bytes(height), what, [&](ByteView value) -> Status {
+              LEDGER_ASSIGN_OR_RETURN(header, detail::header_of_encoded_block(value, what));
+              return Status::ok();
+            }));
+    if (!found) return Status::not_found("no " + what);
+    return header;
+  });
+}
+
 StatusOr<std::uint64_t> RocksChainStore::height_of(const Hash& block_id) const {
   return detail::guard_exceptions("height_of", [&]() -> StatusOr<std::uint64_t> {
     const std::string what = "block with id " + block_id.hex();

@@ -144,6 +144,20 @@ StatusOr<std::optional<std::string>> Database::get(Column column, std::string_vi
   return std::optional<std::string>(std::move(value));
 }
 
+StatusOr<bool> Database::read_pinned(Column column, std::string_view key, std::string_view what,
+                                     const std::function<Status(ByteView)>& read) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), handle(column), as_slice(key), &value);
+  if (status.IsNotFound()) return false;
+  if (!status.ok()) {
+    return from_rocks(status, "read " + std::string(what) + " from column family " +
+                                  std::string(column_name(column)));
+  }
+  LEDGER_RETURN_IF_ERROR(
+      read(ByteView(reinterpret_cast<const std::uint8_t*>(value.data()), value.size())));
+  return true;
+}
+
 Status Database::write(rocksdb::WriteBatch& batch, std::string_view what) {
   rocksdb::WriteOptions options;
   options.sync = true;

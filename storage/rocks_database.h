@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,10 @@ class Database {
   // The value at `key`, or nullopt when absent. `what` names the key in error messages.
   StatusOr<std::optional<std::string>> get(Column column, std::string_view key,
                                            std::string_view what) const;
+  // Calls `read` with a view of the value at `key`, pinned in RocksDB's cache instead of copied
+  // (for reading part of a large value); returns whether the key was there, or `read`'s error.
+  StatusOr<bool> read_pinned(Column column, std::string_view key, std::string_view what,
+                             const std::function<Status(ByteView)>& read) const;
   // Writes `batch` atomically with WriteOptions::sync, so it is durable when this returns ok.
   Status write(rocksdb::WriteBatch& batch, std::string_view what);
   // A new iterator over `column` (it pins an implicit snapshot).

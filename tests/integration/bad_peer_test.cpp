@@ -53,10 +53,7 @@ class BadPeer : public ::testing::Test {
 
   // The validator key of node3, stopped so that this test can be node3 towards node0 without
   // the real node3's connection competing with it (one connection per key).
-  Signer impersonate_node3() {
-    net_->node(3).kill9();
-    return signer_of_key_file(net_->node(3).home() / "keys" / "node_key.json");
-  }
+  Signer impersonate_node3() { return impersonate_validator(*net_, 3); }
 
   // A genuine handshake as node3: node0 accepts it and sends consensus traffic.
   void expect_accepted(RawPeer& peer, const Signer& node3) {

@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +27,7 @@
 #include "ledger/node/p2p/frame_cipher.h"
 #include "ledger/node/p2p/handshake.h"
 #include "ledger/storage/key_file.h"
+#include "testnet_harness.h"
 
 namespace ledger::itest {
 
@@ -218,6 +221,44 @@ inline Signer signer_of_key_file(const std::filesystem::path& path) {
   auto signer = Signer::create(secret.value());
   LEDGER_ASSERT(signer.is_ok());
   return std::move(signer).value();
+}
+
+// ---- Playing a validator of a testnet ----------------------------------------------------------
+
+// Stops validator `index` of `net` (kill -9) and returns its key, so that a raw peer can be that
+// validator towards the others without the real node's connection competing with it (a node
+// keeps one connection per key).
+inline Signer impersonate_validator(Testnet& net, std::size_t index) {
+  net.node(index).kill9();
+  return signer_of_key_file(net.node(index).home() / "keys" / "node_key.json");
+}
+
+// A raw peer connected to 127.0.0.1:`port` that completed the real handshake as `signer`; a
+// gtest failure and nullptr if it could not.
+inline std::unique_ptr<RawPeer> connect_as(std::uint16_t port, const Signer& signer,
+                                           const std::string& chain_id) {
+  auto peer = std::make_unique<RawPeer>(port);
+  const ::testing::AssertionResult done = peer->handshake(signer, chain_id);
+  if (!done) {
+    ADD_FAILURE() << "handshake with 127.0.0.1:" << port << " as "
+                  << signer.public_key().hex().substr(0, 12) << ": " << done.message();
+    return nullptr;
+  }
+  return peer;
+}
+
+// The p2p port of a node that listens on port 0 (a full node of add_full_node()), from its log
+// line "p2p: listening on 127.0.0.1:<port> as ...".
+inline std::optional<std::uint16_t> logged_p2p_port(const TestnetNode& node) {
+  const std::string log = node.log();
+  const std::string marker = "p2p: listening on 127.0.0.1:";
+  const auto at = log.rfind(marker);
+  if (at == std::string::npos) return std::nullopt;
+  std::uint32_t port = 0;
+  for (std::size_t i = at + marker.size(); i < log.size() && std::isdigit(log[i]); ++i)
+    port = port * 10 + static_cast<std::uint32_t>(log[i] - '0');
+  if (port == 0 || port > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(port);
 }
 
 }  // namespace ledger::itest

@@ -8,8 +8,6 @@
 //    p2p.sync_requests_per_second of them per second and logs the drops.
 #include <gtest/gtest.h>
 
-#include <cctype>
-
 #include "ledger/p2p/v1/p2p.pb.h"
 #include "raw_peer.h"
 #include "testnet_harness.h"
@@ -36,20 +34,6 @@ std::optional<wire::Envelope> parse(const Bytes& payload) {
   return envelope;
 }
 
-// The p2p port of a node that listens on port 0, from its log line
-// "p2p: listening on 127.0.0.1:<port> as ...".
-std::optional<std::uint16_t> logged_p2p_port(const TestnetNode& node) {
-  const std::string log = node.log();
-  const std::string marker = "p2p: listening on 127.0.0.1:";
-  const auto at = log.rfind(marker);
-  if (at == std::string::npos) return std::nullopt;
-  std::uint32_t port = 0;
-  for (std::size_t i = at + marker.size(); i < log.size() && std::isdigit(log[i]); ++i)
-    port = port * 10 + static_cast<std::uint32_t>(log[i] - '0');
-  if (port == 0 || port > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(port);
-}
-
 bool send_status(RawPeer& peer, std::uint64_t height) {
   wire::Envelope envelope;
   envelope.mutable_status()->set_committed_height(height);
@@ -64,16 +48,16 @@ TEST(SyncPeer, HugeHeightWithEmptyAnswers_DoesNotStopAFullNode) {
   Testnet net(options);
   ASSERT_TRUE(net.start());
   ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
-  net.node(3).kill9();
-  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const Signer node3 = impersonate_validator(net, 3);
   const std::vector<TestnetNode*> honest = net.nodes({0, 1, 2});
 
   TestnetNode& full = net.add_full_node();
   ASSERT_TRUE(full.start());
   const auto port = logged_p2p_port(full);
   ASSERT_TRUE(port.has_value()) << full.log_tail();
-  RawPeer liar(*port);
-  ASSERT_TRUE(liar.handshake(node3, net.chain_id()));
+  auto connection = connect_as(*port, node3, net.chain_id());
+  ASSERT_TRUE(connection);
+  RawPeer& liar = *connection;
   ASSERT_TRUE(send_status(liar, kHugeHeight));
   const auto connected = Clock::now();
   const auto start_height = max_height(honest);
@@ -137,11 +121,11 @@ TEST(SyncPeer, FloodOfSyncRequests_RateLimitedPerPeerAndLogged) {
   ASSERT_TRUE(net.start());
   ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
   TestnetNode& target = net.node(0);
-  net.node(3).kill9();
-  const Signer node3 = signer_of_key_file(net.node(3).home() / "keys" / "node_key.json");
+  const Signer node3 = impersonate_validator(net, 3);
   const auto log_mark = target.log_size();
-  RawPeer peer(net.p2p_port(0));
-  ASSERT_TRUE(peer.handshake(node3, net.chain_id()));
+  auto connection = connect_as(net.p2p_port(0), node3, net.chain_id());
+  ASSERT_TRUE(connection);
+  RawPeer& peer = *connection;
 
   constexpr int kRequests = 400;
   const auto sent = Clock::now();

@@ -3,7 +3,13 @@
 // (docs/architecture.md).
 // Inputs: the asking peer, its request, the replica's tree (nullptr on a full node), the time
 // now (ms, from the shell's clock). Output: the response to send, or nullopt when the peer is
-// over its request rate (the request is dropped; the shell logs it).
+// over its request rate or its byte rate (the request is dropped; the shell logs it).
+//
+// Byte rate: a token bucket of bytes per peer, holding at most bytes_per_second and refilled at
+// that rate. A request is answered only while the peer's bytes are positive; the answer holds
+// no more blocks than they pay for (its first block always goes, within response_bytes_max),
+// and its size is then taken, possibly into debt. So a peer that asks for large blocks is sent
+// about bytes_per_second a second, plus one answer.
 //
 // Thread-compatible: the event loop (or the simulator) calls it.
 #pragma once
@@ -27,11 +33,13 @@ class BlockService {
     std::uint32_t requests_per_second = 50;        // per peer, sustained
     std::uint32_t requests_burst = 100;            // per peer, at once
     std::size_t peers_max = 1024;                  // peers whose rate is tracked
+    std::uint64_t bytes_per_second = 16u << 20;    // per peer, sustained and burst (>= 1)
   };
 
   // `store` must outlive the service.
   BlockService(Options options, const storage::ChainStore& store);
 
+  // Asserts nothing about the request: any block id and count are answered or dropped.
   std::optional<consensus::BlockResponse> answer(const PublicKey& peer,
                                                  const consensus::BlockRequest& request,
                                                  const consensus::BlockTree* tree,
@@ -43,9 +51,11 @@ class BlockService {
  private:
   struct Bucket {
     std::uint64_t milli_tokens = 0;  // <= requests_burst * 1000
+    std::int64_t bytes = 0;          // <= bytes_per_second; below 0 by at most one answer
     std::uint64_t updated_ms = 0;
   };
-  bool take_token(const PublicKey& peer, std::uint64_t now_ms);
+  // Takes a request token; the bucket if one was there and its bytes are positive.
+  Bucket* take_token(const PublicKey& peer, std::uint64_t now_ms);
 
   Options options_;
   const storage::ChainStore& store_;

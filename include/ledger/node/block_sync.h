@@ -3,10 +3,11 @@
 //
 // BlockSync owns what the asking side knows: each peer's claimed committed height, the one
 // request in flight, and per-peer failures with an exponential backoff. It owns no socket, timer
-// or thread and never reads a clock: the shell (node/network.cpp; tests/sim/sim_host.cpp in the simulator) passes the current time and
-// the committed tip into the calls that need them, sends the request poll() returns, commits the
-// blocks on_response() returns, and calls poll() again at next_poll() and after every input.
-// The simulator and the unit tests drive it the same way with a fake clock.
+// or thread and never reads a clock: the shell (node/network.cpp; tests/sim/sim_host.cpp in the
+// simulator) passes the current time and the committed tip into the calls that need them, sends the
+// request poll() returns, commits the blocks on_response() returns, and calls poll() again at
+// next_poll() and after every input. The simulator and the unit tests drive it the same way with a
+// fake clock.
 //
 // Inputs
 //   on_peer_status(peer, height)       a PeerStatus: the committed height the peer claims
@@ -23,7 +24,7 @@
 //              among them (their transactions were not sent).
 //   penalties  a peer failed (a refused or empty response, a timeout, a disconnect with a
 //              request in flight, a block refused at commit): it is not asked again before
-//              `backoff` has passed
+//              `backoff` has passed (short answers are not penalties; see below)
 //   notes      log lines, each with a level
 //
 // Error cases of a response; none is a crash or an assert:
@@ -39,12 +40,28 @@
 //   a certificate that does not verify against the validator set.
 //   neither failure nor success: every block at or below a tip that moved since the request
 //   (consensus committed them meanwhile).
-// A peer's claimed height is only used to choose whom to ask.
+// A peer's claimed height is only used to choose whom to ask, and only up to tip + blocks_max:
+// a claim of u64::max (or any height far beyond what the validators have proved) ranks no
+// higher than a claim of one full request ahead.
+//
+// Short answers (slow-drip peers). A verified answer is short when it holds fewer blocks than
+// asked, although the committed_height it states covers every height asked, and the byte limit
+// does not explain it: its encoded size plus one more block of the largest size the genesis
+// allows (block_limits.bytes_max) and its certificate would still fit response_bytes_max. Its
+// blocks are committed (they are verified), but it does not clear the peer's failures and it
+// adds one to the peer's consecutive short answers, which only a full answer clears. It is not
+// a failure (no backoff): an honest responder can be short for reasons the asker cannot see
+// (its own sync_blocks_max or byte budget is smaller, or the block after its answer cannot be
+// proved yet), and a lone honest peer must still be asked. So a peer that drips one block per
+// request is asked only when no peer with fewer short answers is ahead: peers rotate, and the
+// one that delivered full answers is preferred.
 //
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
-// a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max, and is asked after
-// peers with fewer failures. A verified response that advances the tip clears the peer's
-// failures.
+// a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
+// than lag_blocks ahead and not backing off, the one asked is the first by: fewest failures,
+// fewest consecutive short answers, highest claim (capped as above), asked least recently,
+// smallest key. A verified response that advances the tip and is not short clears the peer's
+// failures and short answers.
 //
 // Thread: thread-compatible; the node uses it on its event loop thread only.
 #pragma once
@@ -84,7 +101,10 @@ struct BlockSyncConfig {
   std::chrono::milliseconds backoff_max{60'000};      // the longest a failed peer waits
   std::chrono::milliseconds retry_interval{250};      // after any failure, before any request
   std::size_t peers_max = 4096;                       // claimed heights kept
-  std::size_t penalties_max = 4096;                   // failed peers remembered
+  std::size_t penalties_max = 4096;  // failed peers, and peers with short answers, remembered
+  // The encoded size at which a responder cuts an answer (the node: frame_bytes_max minus the
+  // envelope's room): an answer that could not have held one more block is not short.
+  std::uint64_t response_bytes_max = 64ull * 1024 * 1024;
 
   // Names the first bad field (a programmer error: BlockSync asserts it).
   Status validate() const;
@@ -151,7 +171,8 @@ struct BlockSyncStats {
   std::uint64_t responses_accepted = 0;  // verified and advancing the tip
   std::uint64_t responses_stale = 0;     // verified against a tip that moved meanwhile
   std::uint64_t responses_unsolicited = 0;
-  std::uint64_t failures = 0;  // penalties given
+  std::uint64_t responses_short = 0;  // accepted, but fewer blocks than asked and claimed
+  std::uint64_t failures = 0;         // penalties given
   std::uint64_t blocks_verified = 0;
 };
 
@@ -193,6 +214,8 @@ class BlockSync {
   const BlockSyncStats& stats() const { return stats_; }
   // Consecutive failures of `peer` not yet cleared by a success (0 if none).
   std::uint32_t failures_of(const PublicKey& peer) const;
+  // Consecutive short answers of `peer` not yet cleared by a full one (0 if none).
+  std::uint32_t short_answers_of(const PublicKey& peer) const;
 
  private:
   struct InFlight {
@@ -200,6 +223,11 @@ class BlockSync {
     SyncRequestMessage request;
     std::uint64_t claimed_height = 0;  // the peer's claim when asked
     SyncTime deadline;
+  };
+  // A connected peer as the asking side knows it.
+  struct Peer {
+    std::uint64_t claimed = 0;    // its latest claim, as received (capped only when ranking)
+    std::uint64_t asked_seq = 0;  // stats_.requests when it was last asked; 0: never
   };
   // A peer that failed. Invariant: failures >= 1.
   struct Penalty {
@@ -211,15 +239,21 @@ class BlockSync {
                                                 const SyncResponseMessage& response,
                                                 const storage::ChainTip& tip);
   void penalise(const PublicKey& peer, const std::string& reason, SyncTime now, SyncOutput& out);
+  // Whether an accepted answer is short (see the header comment).
+  bool is_short(const InFlight& asked, const SyncResponseMessage& response) const;
+  void note_short(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
+                  SyncOutput& out);
   void prune_penalties(SyncTime now);
   std::optional<PublicKey> pick(const storage::ChainTip& tip, SyncTime now) const;
 
   BlockSyncConfig config_;
   consensus::CertificateVerifier verifier_;
-  std::map<PublicKey, std::uint64_t> claims_;  // connected peers' claimed heights; <= peers_max
-  std::map<PublicKey, Penalty> penalties_;     // failed peers; <= penalties_max
-  std::optional<InFlight> in_flight_;          // at most one request outstanding
-  SyncTime quiet_until_{};                     // no request before (retry_interval after a failure)
+  std::map<PublicKey, Peer> claims_;        // connected peers and their claims; <= peers_max
+  std::map<PublicKey, Penalty> penalties_;  // failed peers; <= penalties_max
+  // Consecutive short answers per peer, each >= 1; kept across reconnects; <= penalties_max.
+  std::map<PublicKey, std::uint32_t> short_answers_;
+  std::optional<InFlight> in_flight_;  // at most one request outstanding
+  SyncTime quiet_until_{};             // no request before (retry_interval after a failure)
   BlockSyncStats stats_;
 };
 

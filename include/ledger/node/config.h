@@ -57,6 +57,11 @@ struct P2pConfig {
   // 1..100000: sync requests answered per peer per second (a token bucket of as many tokens);
   // more are dropped unanswered.
   std::uint32_t sync_requests_per_second = 50;
+  // 65536..17179869184 (64 KiB..16 GiB): bytes of block-sync answers sent per peer per second
+  // (a token bucket of as many bytes; answers shrink to fit it, one in debt drops requests).
+  std::uint64_t sync_bytes_per_second = 16ull * 1024 * 1024;
+  // The same for answers to consensus block requests (64 KiB..16 GiB).
+  std::uint64_t block_bytes_per_second = 16ull * 1024 * 1024;
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };

@@ -1,14 +1,24 @@
 // Block sync, the answering side: which sync requests a peer may make, and the self-proving
 // answer from the chain store (docs/p2p.md, "Block sync").
 //
-// Inputs:  admit(peer, now) for every SyncRequest, before any store read; answer(request).
+// Inputs:  admit(peer, now) for every SyncRequest, before any store read; answer(request,
+//          bytes_max) with the admission's byte allowance; charge(peer, bytes, now) with the
+//          size of the answer sent.
 // Outputs: whether to answer (and a log line when a request is dropped); the SyncResponse, as
-//          data for the shell to serialise and send.
+//          data for the shell to serialise and send, and its size.
 //
-// Rate limit: a token bucket per peer key that holds at most requests_per_second tokens and
-// refills at requests_per_second; a request takes one token, a request that finds none is
-// dropped unanswered. The asker then times out and asks another peer. Drops are logged at most
-// once a second per peer, with the count since the previous line.
+// Rate limits, both per peer key, both checked before the store is read:
+//  - requests: a token bucket that holds at most requests_per_second tokens and refills at
+//    requests_per_second; a request takes one token, a request that finds none is dropped.
+//  - bytes: a token bucket that holds at most bytes_per_second bytes and refills at that rate.
+//    A request is admitted only while the peer's byte tokens are positive, and its answer holds
+//    no more blocks than those tokens pay for (its first block always goes, so that any block
+//    can be synced). The answer's size is then charged, which may leave the bucket in debt; a
+//    request while in debt is dropped. So a peer is sent at most about bytes_per_second bytes a
+//    second, plus one answer. A cut answer is short: the asker ranks this node lower and asks
+//    other peers meanwhile (block_sync.h, "Short answers").
+// A dropped request is not answered: the asker times out and asks another peer. Drops are
+// logged at most once a second per peer, with the count since the previous line.
 //
 // Answer: up to min(count, blocks_max) committed blocks from from_height, each with its stored
 // commit certificate, within response_bytes_max. When the last block's certificate names a B0
@@ -17,7 +27,8 @@
 // the 2-chain over every block without the rest of the batch. If that takes more than
 // proof_headers_max headers, or B0 is not stored, or the headers do not fit, the response ends
 // at an earlier block that can be proved (possibly none). No block is ever sent that the asker
-// could not verify from the response alone.
+// could not verify from the response alone. Proof headers are read without their blocks'
+// transactions (ChainStore::raw_header_at).
 //
 // Thread: thread-compatible; the node uses it on its event loop thread. The chain store is only
 // read (ChainStore reads are thread-safe).
@@ -42,19 +53,22 @@ struct SyncServiceConfig {
   // limit against the genesis block size).
   std::uint64_t response_bytes_max = 64ull * 1024 * 1024;
   std::uint32_t requests_per_second = 50;  // p2p.sync_requests_per_second: rate and burst
-  std::size_t peers_max = 4096;            // token buckets kept
+  std::uint64_t bytes_per_second = 16ull * 1024 * 1024;  // p2p.sync_bytes_per_second: same
+  std::size_t peers_max = 4096;                          // token buckets kept
 
   Status validate() const;  // names the first bad field
 };
 
 struct SyncAdmission {
   bool admitted = false;
+  std::uint64_t bytes_max = 0;          // admitted: the byte tokens the answer may spend (>= 1)
   std::optional<std::string> log_line;  // warn level; set on a drop at most once a second
 };
 
 struct SyncAnswer {
   SyncResponseMessage response;
   std::vector<SyncNote> notes;  // why the answer is shorter than asked, when it is
+  std::uint64_t bytes = 0;      // encoded blocks, certificates and proof headers, as charged
 };
 
 class SyncService {
@@ -64,23 +78,35 @@ class SyncService {
   SyncService(const SyncService&) = delete;
   SyncService& operator=(const SyncService&) = delete;
 
-  // Takes a token from `peer`'s bucket; admitted false when there is none.
+  // Takes a request token from `peer`'s bucket; admitted false when there is none, or when
+  // the peer's byte tokens are not positive (in debt after a large answer).
   SyncAdmission admit(const PublicKey& peer, SyncTime now);
 
-  // The answer to `request`. A request from height 0 is answered from height 1; one above the
-  // tip gets no blocks and the tip in committed_height. kIoError / kCorruption (and kNotFound
-  // for a block the tip says is stored) from the store's reads.
-  StatusOr<SyncAnswer> answer(const SyncRequestMessage& request) const;
+  // The answer to `request`, its blocks within min(response_bytes_max, bytes_max) bytes (the
+  // first block always goes; proof headers only need to fit response_bytes_max). A request from
+  // height 0 is answered from height 1; one above the tip gets no blocks and the tip in
+  // committed_height. kIoError / kCorruption (and kNotFound for a block the tip says is stored)
+  // from the store's reads.
+  StatusOr<SyncAnswer> answer(const SyncRequestMessage& request,
+                              std::uint64_t bytes_max = UINT64_MAX) const;
+
+  // Takes `bytes` (SyncAnswer::bytes of the answer sent) from `peer`'s byte tokens, possibly
+  // into debt. A peer without a bucket (forgotten meanwhile) is not charged.
+  void charge(const PublicKey& peer, std::uint64_t bytes);
 
   std::uint64_t dropped() const { return dropped_; }  // requests dropped since construction
 
  private:
   struct Bucket {
     double tokens = 0;  // 0..requests_per_second
+    double bytes = 0;   // <= bytes_per_second; below 0 (debt) by at most one answer
     SyncTime refilled;
     std::uint64_t dropped_unlogged = 0;  // drops since the last log line
     std::optional<SyncTime> logged;      // the last log line
   };
+  void refill(Bucket& bucket, SyncTime now) const;
+  bool is_full(const Bucket& bucket, SyncTime now) const;
+  SyncAdmission drop(const PublicKey& peer, Bucket& bucket, SyncTime now, const std::string& why);
   // The proof headers for a response that ends at `last_height` with `cert`; nullopt (and the
   // reason in `why`) if it cannot be proved.
   StatusOr<std::optional<std::vector<Bytes>>> proof_headers(std::uint64_t last_height,

@@ -80,6 +80,10 @@ class ChainStore : public AccountReader {
   // kNotFound when absent; kCorruption when stored bytes do not decode.
   virtual StatusOr<Block> block_at(std::uint64_t height) const = 0;
   virtual StatusOr<Bytes> raw_block_at(std::uint64_t height) const = 0;
+  // The header of the block at `height` in its encode_header form, without the transactions
+  // (what a block-sync proof header is): never copies or decodes the transactions. kNotFound
+  // when absent; kCorruption when the stored block does not start with a readable header.
+  virtual StatusOr<Bytes> raw_header_at(std::uint64_t height) const = 0;
   virtual StatusOr<std::uint64_t> height_of(const Hash& block_id) const = 0;
   virtual StatusOr<TxLocation> transaction_location(const Hash& tx_hash) const = 0;
   virtual StatusOr<QuorumCert> commit_cert_at(std::uint64_t height) const = 0;

@@ -83,6 +83,7 @@ class RocksChainStore final : public ChainStore {
 
   StatusOr<Block> block_at(std::uint64_t height) const override;
   StatusOr<Bytes> raw_block_at(std::uint64_t height) const override;
+  StatusOr<Bytes> raw_header_at(std::uint64_t height) const override;
   StatusOr<std::uint64_t> height_of(const Hash& block_id) const override;
   StatusOr<TxLocation> transaction_location(const Hash& tx_hash) const override;
   StatusOr<QuorumCert> commit_cert_at(std::uint64_t height) const override;

@@ -1,13 +1,10 @@
-// Block sync (include/ledger/node/block_sync.h, sync_service.h): the asking side driven with
-// crafted responses and a fake clock, and the answering side over an in-memory chain store.
-//
-// The chains here have failed rounds, so that several blocks share one commit certificate: a
-// QC for B1 whose parent B0 has B1.round == B0.round + 1 commits B0 and every uncommitted block
-// below it.
+// Block sync, the asking side (include/ledger/node/block_sync.h): driven with crafted responses
+// and a fake clock, and with answers of the real SyncService over the chains of sync_chain.h.
 #include "ledger/node/block_sync.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,143 +13,15 @@
 
 #include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
-#include "support/chain_fixture.h"
 #include "support/test_keys.h"
+#include "sync_chain.h"
 
 namespace ledger::node {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace sync_test;
 using storage::ChainTip;
-
-constexpr const char* kChain = "sync-test";
-constexpr std::uint64_t kHugeHeight = 1'000'000'000'000;
-
-// A chain of blocks at heights 1..rounds.size() with the given rounds, signed commit
-// certificates (4 validators of power 1), and an in-memory store holding its committed part.
-class SyncChain {
- public:
-  explicit SyncChain(const std::vector<std::uint64_t>& rounds) {
-    std::vector<Validator> members;
-    for (std::uint8_t i = 0; i < 4; ++i) {
-      signers_.push_back(testing::test_signer(0x5b, static_cast<std::uint8_t>(i + 1)));
-      members.push_back(Validator{signers_.back().public_key(), 1, "v" + std::to_string(i)});
-    }
-    validators_ = ValidatorSet::create(members).value();
-    Block genesis;
-    genesis.header.chain_id = kChain;
-    genesis.header.parent_id = sha256(as_bytes("sync-test genesis document"));
-    genesis.header.timestamp_ms = 1000;
-    genesis.header.transactions_root = transactions_root({});
-    blocks_.push_back(genesis);
-    for (std::uint64_t round : rounds)
-      append(round);
-    // Commit certificates: block h is committed by the first B0 at or above h whose child is
-    // one round later; the blocks of one batch share the very same QC, as consensus makes them.
-    std::map<std::uint64_t, QuorumCert> by_b0;
-    for (std::uint64_t h = 1; h < blocks_.size(); ++h) {
-      for (std::uint64_t b0 = h; b0 + 1 < blocks_.size(); ++b0) {
-        const Block& child = blocks_[b0 + 1];
-        if (child.header.round != blocks_[b0].header.round + 1) continue;
-        if (!by_b0.contains(b0)) {
-          VoteData data{child.id(), child.header.round, blocks_[b0].id(), blocks_[b0].header.round};
-          by_b0.emplace(b0, testing::sign_qc(data, kChain, signers_));
-        }
-        certs_.push_back(by_b0.at(b0));
-        b0_.push_back(b0);
-        break;
-      }
-      if (certs_.size() < h) break;  // not committed yet
-    }
-    certs_.insert(certs_.begin(), genesis_qc(genesis));
-    b0_.insert(b0_.begin(), 0);
-    store_ = std::make_unique<storage::MemoryChainStore>(kChain);
-    for (std::uint64_t h = 0; h <= committed_height(); ++h) {
-      storage::BlockCommit commit;
-      commit.block = blocks_[h];
-      commit.commit_cert = certs_[h];
-      commit.results.codes.assign(blocks_[h].transactions.size(), TxResultCode::kSuccess);
-      commit.results.state_root = commit.accumulator.digest();
-      const Status s = store_->commit(commit);
-      EXPECT_TRUE(s.is_ok()) << s.to_string();
-    }
-  }
-
-  BlockSyncConfig config() const {
-    BlockSyncConfig c;
-    c.chain_id = kChain;
-    c.validators = validators_;
-    c.genesis_qc = certs_[0];
-    c.blocks_max = 4;
-    c.proof_headers_max = 16;
-    return c;
-  }
-  SyncServiceConfig service_config() const {
-    SyncServiceConfig c;
-    c.blocks_max = 4;
-    c.proof_headers_max = 16;
-    c.requests_per_second = 1000;
-    return c;
-  }
-
-  std::uint64_t committed_height() const { return certs_.size() - 1; }
-  const Block& block(std::uint64_t h) const { return blocks_.at(h); }
-  Hash id(std::uint64_t h) const { return blocks_.at(h).id(); }
-  const QuorumCert& cert(std::uint64_t h) const { return certs_.at(h); }
-  std::uint64_t b0_of(std::uint64_t h) const { return b0_.at(h); }
-  ChainTip tip_at(std::uint64_t h) const { return ChainTip{h, id(h)}; }
-  const storage::ChainStore& store() const { return *store_; }
-  const std::vector<Signer>& signers() const { return signers_; }
-
-  // A response with blocks from..from+count-1 and, if `proofs`, the headers up to the last
-  // block's B0.
-  SyncResponseMessage response(std::uint64_t from, std::uint64_t count, bool proofs = true) const {
-    SyncResponseMessage r;
-    r.from_height = from;
-    r.committed_height = committed_height();
-    for (std::uint64_t h = from; h < from + count; ++h) {
-      r.blocks.push_back({encode_block(block(h)), encode_qc(cert(h))});
-    }
-    if (proofs) {
-      for (std::uint64_t h = from + count; h <= b0_of(from + count - 1); ++h)
-        r.proof_headers.push_back(encode_header(block(h).header));
-    }
-    return r;
-  }
-
- private:
-  void append(std::uint64_t round) {
-    const Block& parent = blocks_.back();
-    Block block;
-    block.header.chain_id = kChain;
-    block.header.height = parent.header.height + 1;
-    block.header.round = round;
-    block.header.parent_id = parent.id();
-    block.header.parent_qc.data =
-        VoteData{parent.id(), parent.header.round, parent.header.parent_id, 0};
-    block.header.proposer = signers_[round % signers_.size()].public_key();
-    block.header.timestamp_ms = parent.header.timestamp_ms + 1;
-    block.header.transactions_root = transactions_root({});
-    block.header.state_root =
-        sha256(as_bytes("state after " + std::to_string(parent.header.height)));
-    blocks_.push_back(std::move(block));
-  }
-
-  std::vector<Signer> signers_;
-  ValidatorSet validators_;
-  std::vector<Block> blocks_;      // by height
-  std::vector<QuorumCert> certs_;  // by height, committed heights only
-  std::vector<std::uint64_t> b0_;  // by height: the height of the B0 of certs_[h]
-  std::unique_ptr<storage::MemoryChainStore> store_;
-};
-
-// Heights 1..12. Rounds 4 and 6 failed, so heights 3, 4 and 5 share one certificate (B0 = 5);
-// round 11 failed, so 8 and 9 share one (B0 = 9). Height 12 is not committed.
-const std::vector<std::uint64_t> kRounds = {1, 2, 3, 5, 7, 8, 9, 10, 12, 13, 14, 15};
-
-PublicKey peer_key(std::uint8_t n) {
-  return testing::test_signer(0x5c, n).public_key();
-}
 
 // The asking side with a local chain: applies commits as the node's commit path would.
 class Asker {
@@ -335,11 +204,11 @@ TEST(BlockSync, TamperedTransactions_RefusedAndPeerPenalised) {
   const PublicKey liar = peer_key(1);
   const PublicKey honest = peer_key(2);
   Asker asker(chain, chain.config());
-  asker.sync().on_peer_status(liar, chain.committed_height() + 5);  // the highest claim
-  asker.sync().on_peer_status(honest, chain.committed_height());
+  asker.sync().on_peer_status(liar, chain.committed_height() + 5);  // the only one known yet
   auto request = asker.poll();
   ASSERT_TRUE(request.has_value());
   ASSERT_EQ(request->peer, liar);
+  asker.sync().on_peer_status(honest, chain.committed_height());
 
   SyncResponseMessage response = chain.response(1, 2);
   Block tampered = chain.block(2);
@@ -539,16 +408,123 @@ TEST(BlockSync, EmptyRepliesFromAPeerClaimingAHugeHeight_RotateAndBoundRequests)
   }
 }
 
+// A slow-drip peer: it claims a huge height and answers every request with a valid one-block
+// prefix. Its answers are verified and committed, but each is short (1 of 4 asked, more
+// claimed, far below the byte limit), so the honest peer, whose answers are full, is asked
+// from then on. (Before short answers counted, the liar's claim made it the first choice at
+// every request: the whole chain came from it one block per request.)
+TEST(BlockSync, SlowDripFromAPeerClaimingAHugeHeight_PeersRotateToFullAnswers) {
+  const SyncChain chain(kRounds);
+  const PublicKey liar = peer_key(1);
+  const PublicKey honest = peer_key(2);
+  Asker asker(chain, chain.config());
+  SyncService service(chain.store(), chain.service_config());
+  asker.sync().on_peer_status(liar, kHugeHeight);
+  asker.sync().on_peer_status(honest, chain.committed_height());
+
+  int liar_requests = 0;
+  int honest_requests = 0;
+  for (int i = 0; i < 100 && asker.tip().height < chain.committed_height(); ++i) {
+    auto request = asker.poll();
+    ASSERT_TRUE(request.has_value()) << "nothing asked at height " << asker.tip().height;
+    auto answer = service.answer(request->request);
+    ASSERT_TRUE(answer.is_ok());
+    SyncResponseMessage response = answer.value().response;
+    if (request->peer == liar) {
+      ++liar_requests;
+      // The first block alone, with the proof headers it needs: valid, and short.
+      response = chain.response(request->request.from_height, 1);
+      response.committed_height = kHugeHeight;
+      asker.sync().on_peer_status(liar, kHugeHeight);
+    } else {
+      ++honest_requests;
+    }
+    const SyncOutput out = asker.respond(request->peer, response);
+    EXPECT_TRUE(out.penalties.empty()) << out.penalties.front().reason;
+  }
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_EQ(liar_requests, 1) << "the slow-drip peer kept being chosen";
+  EXPECT_LE(honest_requests, 3);
+  EXPECT_EQ(asker.sync().short_answers_of(liar), 1u);
+  EXPECT_EQ(asker.sync().short_answers_of(honest), 0u);
+  EXPECT_EQ(asker.sync().stats().responses_short, 1u);
+  EXPECT_EQ(asker.sync().stats().failures, 0u);
+}
+
+// Alone, a slow-drip peer is still asked (its blocks are verified progress), and a full answer
+// clears its short answers.
+TEST(BlockSync, ShortAnswers_AreNotFailuresAndAFullAnswerClearsThem) {
+  const SyncChain chain(kRounds);
+  const PublicKey peer = peer_key(1);
+  Asker asker(chain, chain.config());
+  asker.sync().on_peer_status(peer, kHugeHeight);
+  for (std::uint64_t h = 1; h <= 3; ++h) {
+    auto request = asker.poll();
+    ASSERT_TRUE(request.has_value()) << h;
+    SyncResponseMessage response = chain.response(h, 1);
+    response.committed_height = kHugeHeight;
+    const SyncOutput out = asker.respond(peer, response);
+    EXPECT_TRUE(out.penalties.empty());
+    const std::string line = "sent 1 of the 4 blocks asked from height " + std::to_string(h) +
+                             ", though it claims height " + std::to_string(kHugeHeight);
+    EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [&](const SyncNote& n) {
+      return n.level == SyncNote::Level::kInfo && n.text.find(line) != std::string::npos;
+    })) << line;
+    EXPECT_EQ(asker.sync().short_answers_of(peer), h);
+  }
+  EXPECT_EQ(asker.tip().height, 3u);
+  ASSERT_TRUE(asker.poll().has_value());
+  asker.respond(peer, chain.response(4, 4));
+  EXPECT_EQ(asker.tip().height, 7u);
+  EXPECT_EQ(asker.sync().short_answers_of(peer), 0u);
+}
+
+// Honest answers that are cut are not short: by the peer's own tip (it claims no more), or by
+// the byte limit (one more block of the largest allowed size would not have fitted).
+TEST(BlockSync, AnswersCutByTheTipOrByBytes_AreNotShort) {
+  const SyncChain chain(kRounds);
+  const PublicKey peer = peer_key(1);
+  {
+    Asker asker(chain, chain.config());
+    asker.sync().on_peer_status(peer, 9);
+    ASSERT_TRUE(asker.poll().has_value());
+    SyncResponseMessage response = chain.response(1, 2);
+    response.committed_height = 3;  // its tip: it has no more than it sent and height 3
+    asker.respond(peer, response);
+    EXPECT_EQ(asker.sync().short_answers_of(peer), 0u);
+  }
+  BlockSyncConfig config = chain.config();
+  const std::uint64_t one = encode_block(chain.block(1)).size() + encode_qc(chain.cert(1)).size();
+  config.block_limits.bytes_max = one;
+  config.response_bytes_max = 2 * one + 100;  // the responder's frame: two blocks, not three
+  SyncServiceConfig service_config = chain.service_config();
+  service_config.response_bytes_max = config.response_bytes_max;
+  Asker asker(chain, config);
+  SyncService service(chain.store(), service_config);
+  asker.sync().on_peer_status(peer, kHugeHeight);
+  auto request = asker.poll();
+  ASSERT_TRUE(request.has_value());
+  auto answer = service.answer(request->request);
+  ASSERT_TRUE(answer.is_ok());
+  ASSERT_LT(answer.value().response.blocks.size(), 4u);
+  SyncResponseMessage response = answer.value().response;
+  response.committed_height = kHugeHeight;
+  asker.respond(peer, response);
+  EXPECT_GT(asker.tip().height, 0u);
+  EXPECT_EQ(asker.sync().short_answers_of(peer), 0u);
+  EXPECT_EQ(asker.sync().stats().responses_short, 0u);
+}
+
 TEST(BlockSync, UnansweredRequest_TimesOutAndAnotherPeerIsAsked) {
   const SyncChain chain(kRounds);
   const PublicKey silent = peer_key(1);
   const PublicKey honest = peer_key(2);
   Asker asker(chain, chain.config());
   asker.sync().on_peer_status(silent, chain.committed_height() + 1);
-  asker.sync().on_peer_status(honest, chain.committed_height());
   auto request = asker.poll();
   ASSERT_TRUE(request.has_value());
   ASSERT_EQ(request->peer, silent);
+  asker.sync().on_peer_status(honest, chain.committed_height());
   EXPECT_EQ(asker.sync().next_poll(asker.now()), asker.now() + chain.config().request_timeout);
 
   // One request in flight: nothing else is asked until it times out.
@@ -603,8 +579,8 @@ TEST(BlockSync, Backoff_DoublesUpToItsBoundAndSuccessClearsIt) {
   const std::vector<std::chrono::milliseconds> expected = {1s, 2s, 4s, 8s, 16s, 32s, 60s, 60s, 60s};
   EXPECT_EQ(backoffs, expected);
   ASSERT_TRUE(asker.poll().has_value());
-  asker.respond(peer, chain.response(1, 2));
-  EXPECT_EQ(asker.tip().height, 2u);
+  asker.respond(peer, chain.response(1, 4));  // a full answer (a short one would not clear)
+  EXPECT_EQ(asker.tip().height, 4u);
   EXPECT_EQ(asker.sync().failures_of(peer), 0u);
 }
 
@@ -640,101 +616,6 @@ TEST(BlockSync, TipMovedDuringTheRequest_NeitherFailureNorSuccess) {
   ASSERT_EQ(out.commits.size(), 1u);
   ASSERT_EQ(out.commits[0].blocks.size(), 2u);
   EXPECT_EQ(out.commits[0].blocks[0].block.header.height, 4u);
-}
-
-// ---- The answering side -----------------------------------------------------------------------
-
-TEST(SyncService, Answer_EndsWithProofHeadersUpToB0) {
-  const SyncChain chain(kRounds);
-  SyncService service(chain.store(), chain.service_config());
-  for (std::uint64_t from = 1; from <= chain.committed_height(); ++from) {
-    auto answer = service.answer(SyncRequestMessage{from, 2});
-    ASSERT_TRUE(answer.is_ok());
-    const SyncResponseMessage& r = answer.value().response;
-    EXPECT_EQ(r.from_height, from);
-    EXPECT_EQ(r.committed_height, chain.committed_height());
-    const std::uint64_t last = std::min(from + 1, chain.committed_height());
-    ASSERT_EQ(r.blocks.size(), last - from + 1);
-    EXPECT_EQ(r.proof_headers.size(), chain.b0_of(last) - last) << "from " << from;
-  }
-  auto above = service.answer(SyncRequestMessage{chain.committed_height() + 1, 4});
-  ASSERT_TRUE(above.is_ok());
-  EXPECT_TRUE(above.value().response.blocks.empty());
-}
-
-TEST(SyncService, BatchLongerThanProofHeadersMax_AnswersOnlyProvableBlocks) {
-  // Heights 2..5 share one certificate (B0 = 5): from 2 with 1 block needs 3 proof headers.
-  const SyncChain chain({1, 2, 4, 6, 8, 9, 10, 11});
-  ASSERT_EQ(chain.b0_of(2), 5u);
-  SyncServiceConfig config = chain.service_config();
-  config.proof_headers_max = 2;
-  SyncService service(chain.store(), config);
-  auto answer = service.answer(SyncRequestMessage{1, 2});  // 1 is provable alone, 2 is not
-  ASSERT_TRUE(answer.is_ok());
-  EXPECT_EQ(answer.value().response.blocks.size(), 1u);
-  EXPECT_TRUE(answer.value().response.proof_headers.empty());
-  answer = service.answer(SyncRequestMessage{2, 1});
-  ASSERT_TRUE(answer.is_ok());
-  EXPECT_TRUE(answer.value().response.blocks.empty());
-  ASSERT_EQ(answer.value().notes.size(), 1u);
-  EXPECT_NE(answer.value().notes[0].text.find("more than proof_headers_max (2)"), std::string::npos)
-      << answer.value().notes[0].text;
-}
-
-TEST(SyncService, ResponseBytesMax_CutsTheAnswerAndKeepsItProvable) {
-  const SyncChain chain(kRounds);
-  SyncServiceConfig config = chain.service_config();
-  const std::uint64_t one = encode_block(chain.block(3)).size() + encode_qc(chain.cert(3)).size();
-  config.response_bytes_max = 2 * one + 100;  // two blocks, not three
-  SyncService service(chain.store(), config);
-  auto answer = service.answer(SyncRequestMessage{3, 4});
-  ASSERT_TRUE(answer.is_ok());
-  const SyncResponseMessage& r = answer.value().response;
-  ASSERT_GE(r.blocks.size(), 1u);
-  ASSERT_LE(r.blocks.size(), 2u);
-  EXPECT_EQ(r.proof_headers.size(), 5 - (3 + r.blocks.size() - 1));
-
-  BlockSync sync(chain.config());
-  sync.on_peer_status(peer_key(1), chain.committed_height());
-  ASSERT_TRUE(sync.poll(chain.tip_at(2), SyncTime{}).request.has_value());
-  const SyncOutput out = sync.on_response(peer_key(1), r, chain.tip_at(2), SyncTime{});
-  EXPECT_TRUE(out.penalties.empty());
-  ASSERT_EQ(out.commits.size(), 1u);
-  EXPECT_EQ(out.commits[0].blocks.size(), r.blocks.size());
-}
-
-TEST(SyncService, RateLimit_DropsAboveTheRateAndLogsAtMostOnceASecond) {
-  const SyncChain chain(kRounds);
-  SyncServiceConfig config = chain.service_config();
-  config.requests_per_second = 5;
-  SyncService service(chain.store(), config);
-  const PublicKey flooder = peer_key(1);
-  const PublicKey other = peer_key(2);
-  SyncTime now{std::chrono::hours(1)};
-  int admitted = 0;
-  int lines = 0;
-  for (int i = 0; i < 100; ++i) {  // 100 requests within 100 ms
-    const SyncAdmission a = service.admit(flooder, now);
-    admitted += a.admitted ? 1 : 0;
-    if (a.log_line) {
-      ++lines;
-      EXPECT_NE(
-          a.log_line->find("sync: dropped a request from " + to_hex(flooder.bytes).substr(0, 12) +
-                           ": more than 5 requests per second"),
-          std::string::npos)
-          << *a.log_line;
-    }
-    now += 1ms;
-  }
-  EXPECT_EQ(admitted, 5);  // the burst; less than one token refilled meanwhile
-  EXPECT_EQ(lines, 1);
-  EXPECT_EQ(service.dropped(), 95u);
-  EXPECT_TRUE(service.admit(other, now).admitted);  // per peer
-  now += 1s;
-  int after = 0;
-  for (int i = 0; i < 10; ++i)
-    after += service.admit(flooder, now).admitted ? 1 : 0;
-  EXPECT_EQ(after, 5);  // refilled at the rate, up to the burst
 }
 
 }  // namespace

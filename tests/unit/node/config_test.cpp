@@ -106,6 +106,8 @@ NodeConfig unusual_config() {
   c.p2p.status_interval_ms = 10;
   c.p2p.block_requests_per_second = 100'000;
   c.p2p.block_requests_burst = 1;
+  c.p2p.sync_bytes_per_second = 65536;
+  c.p2p.block_bytes_per_second = 17179869184ull;
   return c;
 }
 
@@ -148,6 +150,8 @@ const std::vector<IntegerKey>& integer_keys() {
       {"p2p", "status_interval_ms", 10, 600000},
       {"p2p", "block_requests_per_second", 1, 100000},
       {"p2p", "block_requests_burst", 1, 100000},
+      {"p2p", "sync_bytes_per_second", 65536, 17179869184},
+      {"p2p", "block_bytes_per_second", 65536, 17179869184},
   };
   return keys;
 }
@@ -319,6 +323,21 @@ TEST(Config, P2p_SyncRequestsPerSecond_DefaultsTo50AndIsBounded) {
   EXPECT_NE(config_to_toml(c).find("sync_requests_per_second = 9"), std::string::npos);
 }
 
+TEST(Config, P2p_ByteRates_Default16MiBAndAreBounded) {
+  EXPECT_EQ(parse_ok("").p2p.sync_bytes_per_second, 16u << 20);
+  EXPECT_EQ(parse_ok("").p2p.block_bytes_per_second, 16u << 20);
+  EXPECT_EQ(parse_ok(entry("p2p", "sync_bytes_per_second", "1000000")).p2p.sync_bytes_per_second,
+            1'000'000u);
+  EXPECT_EQ(parse_error(entry("p2p", "block_bytes_per_second", "1000")),
+            "config.toml: p2p.block_bytes_per_second: must be between 65536 and 17179869184 "
+            "(got 1000)");
+  NodeConfig c;
+  c.p2p.sync_bytes_per_second = 0;
+  EXPECT_TRUE(contains(validate_config(c), "p2p.sync_bytes_per_second"));
+  c.p2p.sync_bytes_per_second = 123456;
+  EXPECT_NE(config_to_toml(c).find("sync_bytes_per_second = 123456"), std::string::npos);
+}
+
 TEST(Config, RpcAdmin_OnlyOnLoopback) {
   for (const char* listen : {"127.0.0.1:26657", "127.0.0.2:1", "localhost:0", "[::1]:9000"}) {
     NodeConfig c = parse_ok("[rpc]\nadmin = true\nlisten = \"" + std::string(listen) + "\"\n");
@@ -478,7 +497,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 39);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 17 p2p
+  EXPECT_EQ(keys, 41);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 19 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }

@@ -229,6 +229,22 @@ TYPED_TEST(ChainStoreConformance, Chain_EveryBlockIsReadableByHeightAndId) {
   EXPECT_EQ(this->store().tip(), (ChainTip{4, this->chain_.last().block.id()}));
 }
 
+// Block sync's proof headers are read with raw_header_at: the header alone, in its encode_header
+// form, equal to the header inside the stored block.
+TYPED_TEST(ChainStoreConformance, Chain_EveryHeaderIsReadableAlone) {
+  ASSERT_NO_FATAL_FAILURE(this->commit_chain(4));
+  for (const BlockCommit& commit : this->chain_.commits()) {
+    const std::uint64_t height = commit.block.header.height;
+    auto header = this->store().raw_header_at(height);
+    ASSERT_TRUE(header.is_ok()) << header.status().to_string();
+    EXPECT_EQ(*header, encode_header(commit.block.header)) << height;
+    auto decoded = decode_header(*header);
+    ASSERT_TRUE(decoded.is_ok());
+    EXPECT_EQ(block_id(*decoded), commit.block.id());
+  }
+  EXPECT_EQ(this->store().raw_header_at(5).status().code(), StatusCode::kNotFound);
+}
+
 TYPED_TEST(ChainStoreConformance, Chain_CertsResultsAndTransactionsAreIndexed) {
   ASSERT_NO_FATAL_FAILURE(this->commit_chain(3));
   for (const BlockCommit& commit : this->chain_.commits()) {
@@ -401,6 +417,7 @@ TYPED_TEST(ChainStoreConformance, Reads_AbsentThingsAreNotFound) {
   const Hash unknown = sha256(as_bytes("nothing has this hash"));
   EXPECT_EQ(this->store().block_at(2).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(this->store().raw_block_at(2).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(this->store().raw_header_at(2).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(this->store().height_of(unknown).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(this->store().transaction_location(unknown).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(this->store().commit_cert_at(2).status().code(), StatusCode::kNotFound);
