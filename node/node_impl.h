@@ -15,9 +15,9 @@
 #include <optional>
 #include <vector>
 
-#include "ledger/node/block_sync.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/node/commit_pipeline.h"
 #include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
@@ -27,9 +27,9 @@
 #include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/node/speculative_state.h"
+#include "ledger/node/sync_service.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
-#include "ledger/node/sync_service.h"
 
 namespace ledger::p2p::v1 {
 class SyncResponse;
@@ -76,8 +76,8 @@ struct Node::Impl : p2p::Transport::Handler {
   // Thread-safe.
   Status admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
   void queue_gossip(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
-  // Builds the replica from what the stores hold (at open, and after block sync moved the
-  // committed tip past it).
+  // Builds the replica from what the stores hold (at open; after block sync the replica is fed
+  // with on_synced_commit instead).
   Status restore_replica();
 
   // ---- network.cpp: the p2p side of the event loop thread ----
@@ -100,7 +100,10 @@ struct Node::Impl : p2p::Transport::Handler {
   void drive_sync();  // polls BlockSync, sends its request, re-arms sync_timer
   void on_sync_request(const PublicKey& peer, const SyncRequestMessage& request);
   void on_sync_response(const PublicKey& peer, const ::ledger::p2p::v1::SyncResponse& response);
-  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed);
+  // Commits `groups` in order; `committed` counts the blocks and `last` is the last block
+  // committed with its certificate (what the replica is fed), even when a later group fails.
+  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
+                       std::optional<consensus::CommittedBlock>& last);
   void publish_network();
 
   // ---- node.cpp: the event loop thread ----
