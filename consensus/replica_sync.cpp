@@ -49,7 +49,9 @@ bool Replica::check_synced_commit(Actions& out, const Block& block, const Hash& 
   }
   const QuorumCert& qc = commit_cert;
   const auto next = checked_add(qc.data.parent_round, 1);
-  const bool two_chain = qc.round() > 0 && next && *next == qc.round();
+  // A round with no successor could never be left (advance_round): refused like create() does.
+  const bool two_chain =
+      qc.round() > 0 && next && *next == qc.round() && checked_add(qc.round(), 1).has_value();
   // B0 is this block, or a later block of the same commit batch (a higher round).
   const bool commits_block =
       qc.data.parent_id == id ? qc.data.parent_round == h.round : qc.data.parent_round > h.round;

@@ -244,5 +244,38 @@ TEST_F(ReplicaSyncTest, SyncedCommit_NeverLowersSafetyData) {
   EXPECT_EQ(r->safety_data().last_voted_round, 3u);
 }
 
+// BlockTree::reroot, which on_synced_commit uses (kept here, beside its one caller).
+TEST(BlockTreeRerootTest, BlockTree_RerootInTheTreeKeepsDescendants) {
+  TestChain c;
+  BlockTree tree(c.genesis(), 16);
+  Block a1 = c.block(c.genesis(), 1, c.gqc());
+  Block b2 = c.block(c.genesis(), 2, c.gqc());  // does not descend from a1
+  Block a3 = c.block(a1, 3, c.qc(a1));
+  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
+  ASSERT_TRUE(tree.insert(b2, b2.id()).is_ok());
+  ASSERT_TRUE(tree.insert(a3, a3.id()).is_ok());
+  auto dropped = tree.reroot(a1, a1.id());
+  EXPECT_EQ(tree.root_id(), a1.id());
+  EXPECT_TRUE(tree.contains(a3.id()));
+  EXPECT_FALSE(tree.contains(b2.id()));
+  EXPECT_EQ(dropped.size(), 2u);  // genesis and b2
+}
+
+TEST(BlockTreeRerootTest, BlockTree_RerootOutsideTheTreeDropsEverything) {
+  TestChain c;
+  BlockTree tree(c.genesis(), 16);
+  Block a1 = c.block(c.genesis(), 1, c.gqc());
+  Block a2 = c.block(a1, 2, c.qc(a1));
+  Block a3 = c.block(a2, 3, c.qc(a2));
+  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
+  auto dropped = tree.reroot(a3, a3.id());  // a2 never reached this tree
+  EXPECT_EQ(tree.root_id(), a3.id());
+  EXPECT_EQ(tree.size(), 0u);
+  EXPECT_EQ(tree.committed_round(), 3u);
+  EXPECT_EQ(dropped.size(), 2u);  // genesis and a1
+  Block a4 = c.block(a3, 4, c.qc(a3));
+  EXPECT_TRUE(tree.insert(a4, a4.id()).is_ok());  // the new root takes children
+}
+
 }  // namespace
 }  // namespace ledger::consensus
