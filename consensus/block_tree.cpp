@@ -140,6 +140,21 @@ std::vector<Hash> BlockTree::commit(const Hash& id) {
   return pruned;
 }
 
+std::vector<Hash> BlockTree::reroot(const Block& root, const Hash& id) {
+  LEDGER_ASSERT(root.id() == id);
+  LEDGER_ASSERT(root.header.height > this->root().header.height);
+  if (nodes_.contains(id)) return commit(id);
+  std::vector<Hash> dropped;
+  dropped.reserve(nodes_.size());
+  for (const auto& [node_id, node] : nodes_)
+    dropped.push_back(node_id);
+  nodes_.clear();
+  nodes_.emplace(id, Node{root, Hash{}});
+  root_id_ = id;
+  std::sort(dropped.begin(), dropped.end());  // deterministic order for the caller
+  return dropped;
+}
+
 std::vector<Block> BlockTree::chain_back(const Hash& id, std::size_t count) const {
   std::vector<Block> out;
   Hash cursor = id;

@@ -132,6 +132,12 @@ Status ConsensusLoop::commit_synced(std::vector<consensus::CommittedBlock> block
   return Status::ok();
 }
 
+void ConsensusLoop::on_synced_commit(const consensus::CommittedBlock& last) {
+  if (!replica_ || last.block.header.height <= replica_->committed_height()) return;
+  handle(replica_->on_synced_commit(last.block, last.block.id(), last.commit_cert));
+  view_.set_round(replica_->current_round());
+}
+
 // Readers see a batch only now, all at once: the tip is published once, after the last block.
 void ConsensusLoop::published(const std::vector<consensus::CommittedBlock>& stored) {
   if (stored.empty()) return;

@@ -67,6 +67,10 @@ class ConsensusLoop final : public Outbox {
   // Blocks that block sync verified, one commit batch (blocks that share a commit certificate
   // come in one call): through the pipeline, then published.
   Status commit_synced(std::vector<consensus::CommittedBlock> blocks);
+  // After commit_synced(): feeds the replica the last block block sync committed, with its
+  // commit certificate, so that it re-roots its tree there (Replica::on_synced_commit) instead
+  // of being rebuilt. No-op without a replica or when the replica is already past it.
+  void on_synced_commit(const consensus::CommittedBlock& last);
   // Thread-safe: a transaction was admitted; a leader holding back an empty block proposes now.
   void wake_proposer();
 

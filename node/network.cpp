@@ -517,8 +517,9 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
   SyncOutput out = block_sync->on_response(peer, from_wire(response), *store->tip(), now);
   log_notes(out.notes);
   std::uint64_t committed = 0;
+  std::optional<consensus::CommittedBlock> last;
   if (!out.commits.empty()) {
-    const Status applied = commit_synced(std::move(out.commits), committed);
+    const Status applied = commit_synced(std::move(out.commits), committed, last);
     if (!applied.is_ok()) {
       if (applied.code() == StatusCode::kIoError || applied.code() == StatusCode::kCorruption ||
           applied.code() == StatusCode::kInternal) {
@@ -531,13 +532,9 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
     spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", committed,
                  peer_name(peer), store->tip()->height, response.committed_height());
     broadcast_status();
-    consensus::Replica* replica = consensus_loop.replica();
-    if (replica && store->tip()->height > replica->committed_height()) {
-      if (Status s = consensus_loop.restore(*safety_store); !s.is_ok()) {
-        return fail(s.with_context("after sync"));
-      }
-      if (!stopping) consensus_loop.handle(consensus_loop.replica()->start());
-    }
+    // The replica is fed the new committed tip, not rebuilt (issue 11, point E): it re-roots its
+    // tree there and keeps its round, votes, fetches and the blocks that extend the tip.
+    if (last) consensus_loop.on_synced_commit(*last);
   }
   if (!stopping) drive_sync();
 }
@@ -545,7 +542,8 @@ void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncRespons
 // Commits blocks that BlockSync verified (hash links, transactions roots, certificates), one
 // batch per shared commit certificate, so that readers see each batch at once. The state root is
 // this node's to check: the commit pipeline compares it with the state after the parent.
-Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed) {
+Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
+                                 std::optional<consensus::CommittedBlock>& last) {
   for (SyncCommitGroup& group : groups) {
     std::vector<consensus::CommittedBlock> batch;
     batch.reserve(group.blocks.size());
@@ -553,8 +551,10 @@ Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint6
       batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
     }
     const std::size_t size = batch.size();
+    consensus::CommittedBlock tail = batch.back();
     LEDGER_RETURN_IF_ERROR(consensus_loop.commit_synced(std::move(batch)));
     committed += size;
+    last = std::move(tail);
   }
   return Status::ok();
 }

@@ -68,7 +68,10 @@ struct Node::Impl : p2p::Transport::Handler {
   void drive_sync();  // polls BlockSync, sends its request, re-arms sync_timer
   void on_sync_request(const PublicKey& peer, const SyncRequestMessage& request);
   void on_sync_response(const PublicKey& peer, const ::ledger::p2p::v1::SyncResponse& response);
-  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed);
+  // Commits `groups` in order; `committed` counts the blocks and `last` is the last block
+  // committed with its certificate (what the replica is fed), even when a later group fails.
+  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
+                       std::optional<consensus::CommittedBlock>& last);
   void publish_network();
 
   // ---- node.cpp: the event loop thread ----

@@ -2,7 +2,9 @@
 // then lies about its output, seed-chosen per message: equivocating proposals, bad signatures,
 // withheld proposals, double and rule-breaking votes, timeouts far ahead or carrying other
 // QCs, TCs without quorum, block responses with other transactions, unsolicited or empty
-// responses, and honest proposals relayed with another TC.
+// responses, and honest proposals relayed with another TC. On the block sync side a Byzantine
+// validator keeps one lie for the whole run (SyncLie): a huge claimed height with empty answers,
+// tampered answers, or no answers at all.
 #include "ledger/core/encoding.h"
 #include "simulation.h"
 
@@ -209,6 +211,85 @@ void Simulation::byzantine_send(SimNode& node, const OutgoingMessage& m) {
   }
   if (behavior == 3 && chance(0.5)) return;  // selective silence
   send(node, m);
+}
+
+// ---- Block sync -------------------------------------------------------------------------
+
+// The committed height a Byzantine validator claims: far ahead to be asked (and to be asked
+// again and again, if asking never penalised it), or its own.
+std::uint64_t Simulation::byzantine_claim(SimNode& node, std::uint64_t height) {
+  switch (node.sync_lie) {
+    case SyncLie::kHugeEmpty:
+      return chance(0.5) ? UINT64_MAX : height + uniform(1'000, std::uint64_t{1} << 40);
+    case SyncLie::kTampered:
+    case SyncLie::kUnanswered:
+      return height + uniform(0, 50);
+    case SyncLie::kNone:
+      break;
+  }
+  return height;
+}
+
+std::optional<node::SyncResponseMessage> Simulation::byzantine_sync_answer(
+    SimNode& node, node::SyncResponseMessage answer) {
+  switch (node.sync_lie) {
+    case SyncLie::kNone:
+      return answer;
+    case SyncLie::kUnanswered:
+      return std::nullopt;
+    case SyncLie::kHugeEmpty:
+      answer.blocks.clear();
+      answer.proof_headers.clear();
+      answer.committed_height = UINT64_MAX;
+      return answer;
+    case SyncLie::kTampered:
+      break;
+  }
+  if (answer.blocks.empty()) return answer;
+  const BlockLimits& limits = replica_config_.block_limits;
+  const std::size_t i = uniform(0, answer.blocks.size() - 1);
+  auto block = decode_block(answer.blocks[i].block, limits);
+  auto cert = decode_qc(answer.blocks[i].commit_cert);
+  if (!block.is_ok() || !cert.is_ok()) return answer;
+  switch (uniform(0, 4)) {
+    case 0: {  // the certified header, other transactions
+      Block& b = block.value();
+      if (b.transactions.empty() || chance(0.5)) {
+        b.transactions.push_back(forged_transfer());
+      } else {
+        b.transactions.pop_back();
+      }
+      answer.blocks[i].block = encode_block(b);
+      break;
+    }
+    case 1: {  // a forged certificate: one signature changed
+      QuorumCert& qc = cert.value();
+      if (!qc.signatures.empty()) qc.signatures[0].signature.bytes[uniform(0, 63)] ^= 0x04;
+      answer.blocks[i].commit_cert = encode_qc(qc);
+      break;
+    }
+    case 2:  // a valid certificate that does not commit this block: its parent's QC
+      answer.blocks[i].commit_cert = encode_qc(block.value().header.parent_qc);
+      break;
+    case 3:  // blocks that do not link: one left out, or a header changed (another id)
+      if (answer.blocks.size() >= 2) {
+        answer.blocks.erase(answer.blocks.begin() +
+                            static_cast<std::ptrdiff_t>(i % (answer.blocks.size() - 1)));
+      } else {
+        block.value().header.timestamp_ms += 1;
+        answer.blocks[i].block = encode_block(block.value());
+      }
+      break;
+    default:  // proof headers that do not prove the batch
+      if (!answer.proof_headers.empty()) {
+        answer.proof_headers.pop_back();
+      } else {
+        answer.committed_height = UINT64_MAX;
+        answer.blocks.resize(i);  // fewer blocks than it has, and a lie about its height
+      }
+      break;
+  }
+  return answer;
 }
 
 }  // namespace ledger::sim

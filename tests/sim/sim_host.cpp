@@ -33,7 +33,9 @@ SimHost::SimHost(const SimHostOptions& options, SimDurable& durable)
       block_service_({options.replica.fetch_blocks_max, 64u << 20, 1000, 1000,
                       options.replica.validators.size()},
                      durable.chain),
-      driver_(durable.tree, pipeline_, checker_, speculative_, *this) {}
+      driver_(durable.tree, pipeline_, checker_, speculative_, *this),
+      block_sync_(options.sync),
+      sync_service_(durable.chain, options.sync_service) {}
 
 StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options, SecretKey key,
                                                   SimDurable& durable) {
@@ -46,6 +48,22 @@ StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options,
       host->replica_, consensus::Replica::create(options.replica, std::move(signer), durable.safety,
                                                  std::move(recovery)));
   return host;
+}
+
+Status SimHost::commit_synced(std::vector<node::SyncCommitGroup> groups, SyncCommitted& done) {
+  for (node::SyncCommitGroup& group : groups) {
+    std::vector<consensus::CommittedBlock> batch;
+    batch.reserve(group.blocks.size());
+    for (node::SyncedBlock& synced : group.blocks) {
+      batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
+    }
+    consensus::CommittedBlock tail = batch.back();
+    LEDGER_ASSIGN_OR_RETURN(auto stored, pipeline_.commit(std::move(batch)));
+    done.stored.insert(done.stored.end(), std::make_move_iterator(stored.begin()),
+                       std::make_move_iterator(stored.end()));
+    done.last = std::move(tail);
+  }
+  return Status::ok();
 }
 
 Status SimHost::submit(const SignedTransfer& tx) {

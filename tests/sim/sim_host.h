@@ -1,16 +1,18 @@
 // One simulated validator: the real Replica inside the real host components (ConsensusDriver,
-// PayloadChecker, Proposer, CommitPipeline, BlockService, Mempool, SpeculativeState), over the
-// in-memory stores behind the same interfaces as RocksDB's (their conformance suites keep both
-// honest). Only the network and the clock belong to the simulator: messages the driver sends
-// are collected here for it, and the time is passed in.
+// PayloadChecker, Proposer, CommitPipeline, BlockService, Mempool, SpeculativeState, BlockSync,
+// SyncService), over the in-memory stores behind the same interfaces as RocksDB's (their
+// conformance suites keep both honest). Only the network and the clock belong to the simulator:
+// messages the driver sends are collected here for it, and the time is passed in.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ledger/consensus/replica.h"
 #include "ledger/core/genesis.h"
 #include "ledger/node/block_service.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/node/commit_pipeline.h"
 #include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
@@ -18,6 +20,7 @@
 #include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/node/speculative_state.h"
+#include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
 #include "ledger/storage/memory_safety_store.h"
 #include "ledger/storage/memory_tree_store.h"
@@ -37,6 +40,15 @@ struct SimHostOptions {
   node::MempoolLimits mempool;
   std::uint64_t block_interval_ms = 0;
   std::uint64_t empty_block_interval_ms = 50;
+  node::BlockSyncConfig sync;            // the asking side of block sync
+  node::SyncServiceConfig sync_service;  // the answering side, over the chain store
+};
+
+// What commit_synced did: the blocks newly stored (for the simulator's agreement check) and the
+// last block committed with its certificate (what the replica is fed).
+struct SyncCommitted {
+  std::vector<consensus::CommittedBlock> stored;
+  std::optional<consensus::CommittedBlock> last;
 };
 
 // Everything a validator process holds in memory: lost on a crash.
@@ -58,12 +70,19 @@ class SimHost final : public node::Outbox {
   Status handle(consensus::Actions actions, std::uint64_t wall_ms, node::DriverOutcome& outcome) {
     return driver_.handle(*replica_, std::move(actions), wall_ms, outcome);
   }
+  // Commits block sync's verified groups through the real commit pipeline, one batch per shared
+  // certificate, exactly as node/network.cpp commit_synced does. `done` holds what was stored
+  // even when a later group fails. Errors: the pipeline's (kInvalidArgument: a state root that
+  // is not the state after the parent, the peer's fault; anything else is fatal).
+  Status commit_synced(std::vector<node::SyncCommitGroup> groups, SyncCommitted& done);
   // Admits a client transaction, as the gRPC SubmitTransaction path does.
   Status submit(const SignedTransfer& tx);
 
   consensus::Replica& replica() { return *replica_; }
   node::Proposer& proposer() { return proposer_; }
   node::BlockService& block_service() { return block_service_; }
+  node::BlockSync& block_sync() { return block_sync_; }
+  node::SyncService& sync_service() { return sync_service_; }
   node::Mempool& mempool() { return mempool_; }
   SimDurable& durable() { return durable_; }
   const Block* find_uncommitted(const Hash& id) const { return replica_->tree().find(id); }
@@ -80,6 +99,8 @@ class SimHost final : public node::Outbox {
   node::CommitPipeline pipeline_;
   node::BlockService block_service_;
   node::ConsensusDriver driver_;
+  node::BlockSync block_sync_;
+  node::SyncService sync_service_;
   std::unique_ptr<consensus::Replica> replica_;
   std::vector<consensus::OutgoingMessage> outgoing_;
 };

@@ -20,7 +20,8 @@ int usage() {
                "                  [--faults net,partition,crash|none] [--fault-ms MS]\n"
                "                  [--liveness-ms MS] [--new-blocks N] [--unequal-power 0|1]\n"
                "                  [--small-limits 0|1] [--long-outages 0|1] [--txs-per-second N]\n"
-               "                  [--loss-percent P] [--slow-percent P]\n");
+               "                  [--loss-percent P] [--slow-percent P] [--sync-lie -1|0..3]\n"
+               "                  [--block-sync 0|1] [--straggler 0|1]\n");
   return 2;
 }
 
@@ -43,6 +44,16 @@ int main(int argc, char** argv) {
       config.crashes = value.find("crash") != std::string::npos;
       continue;
     }
+    if (flag == "--sync-lie") {
+      if (value == "-1") {
+        config.sync_lie = -1;
+      } else if (numeric && number <= 3) {
+        config.sync_lie = static_cast<int>(number);
+      } else {
+        return usage();
+      }
+      continue;
+    }
     if (!numeric) return usage();
     if (flag == "--seed") {
       config.seed = number;
@@ -62,6 +73,10 @@ int main(int argc, char** argv) {
       config.unequal_power = number != 0;
     } else if (flag == "--small-limits") {
       config.small_limits = number != 0;
+    } else if (flag == "--straggler") {
+      config.straggler = number != 0;
+    } else if (flag == "--block-sync") {
+      config.block_sync = number != 0;
     } else if (flag == "--long-outages") {
       config.long_outages = number != 0;
     } else if (flag == "--txs-per-second") {
@@ -90,13 +105,14 @@ int main(int argc, char** argv) {
     if (seeds == 1 || !r.ok) {
       std::printf(
           "%s: %s height=%llu transactions=%llu end=%llums messages=%llu rejections=%llu "
-          "evidence=%llu crashes=%llu\n",
+          "evidence=%llu crashes=%llu synced=%llu\n",
           config.describe().c_str(), r.ok ? "ok" : "FAILED",
           static_cast<unsigned long long>(r.committed_height),
           static_cast<unsigned long long>(r.transactions),
           static_cast<unsigned long long>(r.end_ms), static_cast<unsigned long long>(r.messages),
           static_cast<unsigned long long>(r.rejections),
-          static_cast<unsigned long long>(r.evidence), static_cast<unsigned long long>(r.crashes));
+          static_cast<unsigned long long>(r.evidence), static_cast<unsigned long long>(r.crashes),
+          static_cast<unsigned long long>(r.synced_blocks));
     }
     if (!r.ok) {
       std::printf("failure: %s\nreplay: %s\n", r.failure.c_str(),

@@ -3,6 +3,7 @@
 // sim_checks.cpp the invariant checks; sim_byzantine.cpp what Byzantine validators send.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,6 +36,16 @@ struct SignedLog {
       incarnation;  // per round: the incarnation that signed first
 };
 
+// What a Byzantine validator does on the block sync side (sim_byzantine.cpp), fixed per node by
+// the seed: a persistent attack, not a per-message coin.
+enum class SyncLie : std::uint8_t {
+  kNone,        // honest claims and answers
+  kHugeEmpty,   // claims a huge height (up to u64 max) and answers every request with no blocks
+  kTampered,    // answers with other transactions, a forged or wrong certificate, or blocks
+                // that do not link (chosen per answer)
+  kUnanswered,  // claims to be ahead and never answers
+};
+
 struct SimNode {
   std::size_t index = 0;
   PublicKey key;
@@ -50,6 +61,7 @@ struct SimNode {
   std::vector<QuorumCert> seen_qcs;  // Byzantine: QCs seen, for timeouts that carry old ones
   std::optional<std::uint64_t> hidden_qc_round;  // Byzantine: a QC it formed and withholds
   std::optional<consensus::Proposal> withheld;   // Byzantine: its proposal carrying that QC
+  SyncLie sync_lie = SyncLie::kNone;             // Byzantine: its block sync behaviour
   SignedLog log;
 };
 
@@ -60,7 +72,21 @@ struct Canonical {
   Hash state_root;  // after executing it
 };
 
-enum class EventKind { kDeliver, kTick, kCrash, kRestart, kPartition, kHeal, kPropose, kSubmit };
+enum class EventKind {
+  kDeliver,
+  kTick,
+  kCrash,
+  kRestart,
+  kPartition,
+  kHeal,
+  kPropose,
+  kSubmit,
+  kStatus,  // every validator tells the others its committed height (ledgerd's PeerStatus)
+};
+
+// What a kDeliver event carries: a consensus message (bytes), or one of block sync's messages,
+// as ledgerd's p2p envelope would (node/network.cpp).
+enum class Channel : std::uint8_t { kConsensus, kPeerStatus, kSyncRequest, kSyncResponse };
 
 struct Event {
   std::uint64_t time = 0;
@@ -69,8 +95,12 @@ struct Event {
   std::size_t to = 0;
   std::size_t from = 0;
   std::uint64_t incarnation = 0;  // kPropose: the node's incarnation when it was scheduled
-  Bytes bytes;
-  std::optional<consensus::PayloadRequest> request;  // kPropose
+  Bytes bytes;                    // kDeliver, kConsensus
+  std::optional<consensus::PayloadRequest> request;                // kPropose
+  Channel channel = Channel::kConsensus;                           // kDeliver
+  std::uint64_t claimed_height = 0;                                // kPeerStatus
+  node::SyncRequestMessage sync_request;                           // kSyncRequest
+  std::shared_ptr<const node::SyncResponseMessage> sync_response;  // kSyncResponse
 };
 
 struct Later {
@@ -113,7 +143,17 @@ class Simulation {
   void handle(SimNode& node, consensus::Actions actions);
   void send(SimNode& from, const consensus::OutgoingMessage& m);
   void send_bytes(std::size_t from, std::size_t to, const Bytes& bytes);
+  // Through the simulated network: partitions, loss, duplication, delays.
+  void send_event(std::size_t from, std::size_t to, Event e);
   void deliver(const Event& e);
+  void deliver_consensus(const Event& e);
+  // Block sync (simulator.cpp): the shell around BlockSync and SyncService, as in ledgerd.
+  node::SyncTime sync_now() const { return node::SyncTime{} + std::chrono::milliseconds(now_); }
+  void broadcast_status();
+  void drive_sync(SimNode& node);
+  void deliver_sync(const Event& e);
+  void on_sync_request(SimNode& node, std::size_t from, const node::SyncRequestMessage& request);
+  void on_sync_response(SimNode& node, std::size_t from, const node::SyncResponseMessage& response);
   void propose(const Event& e);
   void submit();
 
@@ -121,10 +161,16 @@ class Simulation {
   void byzantine_send(SimNode& node, const consensus::OutgoingMessage& m);
   void byzantine_receive(SimNode& node, const consensus::Message& message);
   SignedTransfer forged_transfer();
+  std::uint64_t byzantine_claim(SimNode& node, std::uint64_t height);
+  // What a lying validator sends instead of `answer`; nullopt: nothing.
+  std::optional<node::SyncResponseMessage> byzantine_sync_answer(SimNode& node,
+                                                                 node::SyncResponseMessage answer);
 
   // sim_checks.cpp
   void check_signed(SimNode& node, const consensus::Message& message);
-  void check_commits(SimNode& node, const std::vector<consensus::CommittedBlock>& commits);
+  // `synced`: committed by block sync, which may cut a commit batch across responses.
+  void check_commits(SimNode& node, const std::vector<consensus::CommittedBlock>& commits,
+                     bool synced = false);
   bool verified_once(const QuorumCert& qc);
   void check_liveness();
 

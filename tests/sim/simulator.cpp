@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "ledger/core/assert.h"
 #include "ledger/core/encoding.h"
 #include "simulation.h"
 
@@ -14,6 +15,19 @@ using consensus::OutgoingMessage;
 constexpr std::uint64_t kEventsMax = 20'000'000;  // a livelock guard, far above any real run
 constexpr std::size_t kClients = 6;
 constexpr std::uint64_t kClientBalance = 1'000'000'000;
+// Block sync, at the simulation's time scale (rounds of tens of ms, not seconds): how often a
+// validator tells the others its committed height, how far behind its best peer a validator
+// syncs instead of fetching, blocks per request (fewer with small limits, so that commit batches
+// are cut across responses), and BlockSync's pacing.
+constexpr std::uint64_t kStatusIntervalMs = 200;
+constexpr std::uint64_t kSyncLagBlocks = 4;
+constexpr std::uint32_t kSyncBlocksMax = 16;
+constexpr std::uint32_t kSyncBlocksMaxSmall = 3;
+constexpr std::chrono::milliseconds kSyncRequestTimeout{300};
+constexpr std::chrono::milliseconds kSyncBackoffMin{100};
+constexpr std::chrono::milliseconds kSyncBackoffMax{2'000};
+constexpr std::chrono::milliseconds kSyncRetryInterval{50};
+constexpr std::uint32_t kSyncRequestsPerSecond = 50;
 
 SecretKey key_for(std::uint8_t tag, std::size_t index) {
   std::array<std::uint8_t, 32> bytes{};
@@ -94,6 +108,12 @@ Simulation::Simulation(const SimConfig& config)
     if (n.byzantine) n.own_signer.emplace(Signer::create(validator_keys_[i]).value());
     index_of_[n.key] = i;
   }
+  // Drawn after everything above, so that the other choices of a seed stay what they were.
+  for (SimNode& n : nodes_) {
+    if (!n.byzantine || n.silent) continue;
+    const std::uint64_t lie = uniform(0, 3);
+    n.sync_lie = static_cast<SyncLie>(config_.sync_lie >= 0 ? config_.sync_lie : lie);
+  }
 }
 
 SimHostOptions Simulation::host_options() const {
@@ -101,6 +121,27 @@ SimHostOptions Simulation::host_options() const {
   o.replica = replica_config_;
   o.mempool.txs_max = 2'000;
   o.empty_block_interval_ms = 50;
+  const std::size_t proof_headers_max = 2 * replica_config_.pending_blocks_max;  // as ledgerd
+  const std::uint32_t blocks_max = config_.small_limits ? kSyncBlocksMaxSmall : kSyncBlocksMax;
+  node::BlockSyncConfig& sync = o.sync;
+  sync.chain_id = replica_config_.chain_id;
+  sync.validators = replica_config_.validators;
+  sync.genesis_qc = genesis_qc_;
+  sync.block_limits = replica_config_.block_limits;
+  sync.verified_certs_max = replica_config_.verified_certs_max;
+  sync.blocks_max = blocks_max;
+  sync.proof_headers_max = proof_headers_max;
+  sync.lag_blocks = kSyncLagBlocks;
+  sync.request_timeout = kSyncRequestTimeout;
+  sync.backoff_min = kSyncBackoffMin;
+  sync.backoff_max = kSyncBackoffMax;
+  sync.retry_interval = kSyncRetryInterval;
+  sync.peers_max = replica_config_.validators.size();
+  node::SyncServiceConfig& service = o.sync_service;
+  service.blocks_max = blocks_max;
+  service.proof_headers_max = proof_headers_max;
+  service.requests_per_second = kSyncRequestsPerSecond;
+  service.peers_max = replica_config_.validators.size();
   return o;
 }
 
@@ -224,6 +265,12 @@ void Simulation::send(SimNode& from, const OutgoingMessage& m) {
 }
 
 void Simulation::send_bytes(std::size_t from, std::size_t to, const Bytes& bytes) {
+  Event e;
+  e.bytes = bytes;
+  send_event(from, to, std::move(e));
+}
+
+void Simulation::send_event(std::size_t from, std::size_t to, Event e) {
   if (partition_[from] != partition_[to]) return;
   const bool faults = config_.network_faults && faulty_now();
   if (faults && chance(static_cast<double>(config_.loss_percent) / 100.0)) return;
@@ -233,13 +280,12 @@ void Simulation::send_bytes(std::size_t from, std::size_t to, const Bytes& bytes
     if (faults && chance(static_cast<double>(config_.slow_percent) / 100.0)) {
       delay = uniform(20, 300);
     }
-    Event e;
-    e.time = now_ + delay;
-    e.kind = EventKind::kDeliver;
-    e.to = to;
-    e.from = from;
-    e.bytes = bytes;
-    schedule(std::move(e));
+    Event copy = e;
+    copy.time = now_ + delay;
+    copy.kind = EventKind::kDeliver;
+    copy.to = to;
+    copy.from = from;
+    schedule(std::move(copy));
   }
 }
 
@@ -247,6 +293,15 @@ void Simulation::deliver(const Event& e) {
   SimNode& node = nodes_[e.to];
   if (!node.up || !node.host || partition_[e.from] != partition_[e.to]) return;
   ++result_.messages;
+  if (e.channel == Channel::kConsensus) {
+    deliver_consensus(e);
+  } else {
+    deliver_sync(e);
+  }
+}
+
+void Simulation::deliver_consensus(const Event& e) {
+  SimNode& node = nodes_[e.to];
   auto message = consensus::decode_message(e.bytes, replica_config_.message_limits());
   if (!message.is_ok()) {
     if (!nodes_[e.from].byzantine) {
@@ -273,6 +328,124 @@ void Simulation::deliver(const Event& e) {
   handle(node, node.host->replica().on_message(from, message.value()));
 }
 
+// ---- Block sync: the shell around BlockSync and SyncService, as node/network.cpp ----------
+
+void Simulation::broadcast_status() {
+  for (SimNode& n : nodes_) {
+    if (!n.up || !n.host || n.silent) continue;
+    const std::uint64_t height = n.durable->chain.tip()->height;
+    for (std::size_t to = 0; to < nodes_.size(); ++to) {
+      if (to == n.index) continue;
+      Event e;
+      e.channel = Channel::kPeerStatus;
+      e.claimed_height = n.byzantine ? byzantine_claim(n, height) : height;
+      send_event(n.index, to, std::move(e));
+    }
+  }
+}
+
+// Polls BlockSync with the simulated clock and sends the request it returns.
+void Simulation::drive_sync(SimNode& node) {
+  if (!config_.block_sync || !node.up || !node.host || node.silent) return;
+  node::SyncOutput out = node.host->block_sync().poll(*node.durable->chain.tip(), sync_now());
+  if (!out.request) return;
+  auto it = index_of_.find(out.request->peer);
+  if (it == index_of_.end() || it->second == node.index) {
+    fail("node " + std::to_string(node.index) + "'s block sync asked an unknown peer");
+    return;
+  }
+  Event e;
+  e.channel = Channel::kSyncRequest;
+  e.sync_request = out.request->request;
+  send_event(node.index, it->second, std::move(e));
+}
+
+void Simulation::deliver_sync(const Event& e) {
+  SimNode& node = nodes_[e.to];
+  switch (e.channel) {
+    case Channel::kPeerStatus:
+      (void)node.host->block_sync().on_peer_status(nodes_[e.from].key, e.claimed_height);
+      drive_sync(node);
+      return;
+    case Channel::kSyncRequest:
+      on_sync_request(node, e.from, e.sync_request);
+      return;
+    case Channel::kSyncResponse:
+      on_sync_response(node, e.from, *e.sync_response);
+      return;
+    case Channel::kConsensus:
+      break;
+  }
+  LEDGER_ASSERT(false);
+}
+
+void Simulation::on_sync_request(SimNode& node, std::size_t from,
+                                 const node::SyncRequestMessage& request) {
+  if (node.silent) return;
+  node::SyncService& service = node.host->sync_service();
+  if (!service.admit(nodes_[from].key, sync_now()).admitted) return;
+  auto answer = service.answer(request);
+  if (!answer.is_ok()) {
+    if (!node.byzantine) {
+      fail("honest node " + std::to_string(node.index) +
+           " cannot answer a sync request: " + answer.status().to_string());
+    }
+    return;
+  }
+  node::SyncResponseMessage response = std::move(answer.value().response);
+  if (node.byzantine) {
+    auto lie = byzantine_sync_answer(node, std::move(response));
+    if (!lie) return;
+    response = std::move(*lie);
+  }
+  Event e;
+  e.channel = Channel::kSyncResponse;
+  e.sync_response = std::make_shared<const node::SyncResponseMessage>(std::move(response));
+  send_event(node.index, from, std::move(e));
+}
+
+// Verified groups go through the real commit pipeline, then the replica is fed the new tip.
+void Simulation::on_sync_response(SimNode& node, std::size_t from,
+                                  const node::SyncResponseMessage& response) {
+  SimHost& host = *node.host;
+  const PublicKey& peer = nodes_[from].key;
+  const node::SyncTime now = sync_now();
+  node::SyncOutput out =
+      host.block_sync().on_response(peer, response, *node.durable->chain.tip(), now);
+  if (!out.commits.empty()) {
+    SyncCommitted done;
+    const Status s = host.commit_synced(std::move(out.commits), done);
+    if (!node.byzantine) {
+      check_commits(node, done.stored, /*synced=*/true);
+      result_.synced_blocks += done.stored.size();
+    }
+    if (!s.is_ok() && s.code() != StatusCode::kInvalidArgument) {
+      if (!node.byzantine) {
+        fail("honest node " + std::to_string(node.index) +
+             " stopped committing synced blocks: " + s.to_string());
+      }
+      crash(node);
+      return;
+    }
+    if (!s.is_ok()) (void)host.block_sync().on_commit_refused(peer, s.message(), now);
+    if (done.last && done.last->block.header.height > host.replica().committed_height()) {
+      consensus::Actions actions = host.replica().on_synced_commit(
+          done.last->block, done.last->block.id(), done.last->commit_cert);
+      for (const consensus::Rejection& r : actions.rejections) {
+        const bool refused_sync = r.reason == consensus::RejectReason::kConflictsWithCommit ||
+                                  r.reason == consensus::RejectReason::kInvalidCertificate;
+        if (!node.byzantine && r.from == node.key && refused_sync) {
+          fail("honest node " + std::to_string(node.index) +
+               "'s replica refused what block sync committed: " + r.message);
+        }
+      }
+      handle(node, std::move(actions));
+      if (!node.host) return;  // crashed inside that step
+    }
+  }
+  drive_sync(node);
+}
+
 SimResult Simulation::run() {
   for (SimNode& n : nodes_) {
     start_node(n);
@@ -293,6 +466,17 @@ SimResult Simulation::run() {
       schedule(e);
     }
   }
+  if (config_.straggler) {
+    std::vector<std::size_t> honest;
+    for (const SimNode& n : nodes_) {
+      if (!n.byzantine) honest.push_back(n.index);
+    }
+    Event e;
+    e.kind = EventKind::kCrash;
+    e.time = std::min<std::uint64_t>(100, config_.fault_ms - 1);
+    e.to = honest[uniform(0, honest.size() - 1)];
+    schedule(e);  // restarted when the network heals
+  }
   if (config_.partitions) {
     const std::uint64_t count = uniform(0, 2);
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -306,6 +490,12 @@ SimResult Simulation::run() {
   heal.kind = EventKind::kHeal;
   heal.time = config_.fault_ms;
   schedule(heal);
+  if (config_.block_sync) {
+    Event status;
+    status.kind = EventKind::kStatus;
+    status.time = kStatusIntervalMs;
+    schedule(status);
+  }
   Event tick;
   tick.kind = EventKind::kTick;
   tick.time = kTickMs;
@@ -347,8 +537,14 @@ SimResult Simulation::run() {
       case EventKind::kTick:
         for (SimNode& n : nodes_) {
           if (n.up && n.host && result_.ok) handle(n, n.host->replica().on_tick());
+          if (n.up && n.host && result_.ok) drive_sync(n);
         }
         e.time += kTickMs;
+        schedule(std::move(e));
+        break;
+      case EventKind::kStatus:
+        broadcast_status();
+        e.time += kStatusIntervalMs;
         schedule(std::move(e));
         break;
       case EventKind::kCrash: {
@@ -416,7 +612,8 @@ std::string SimConfig::flags() const {
   s << faults << " --fault-ms " << fault_ms << " --liveness-ms " << liveness_ms << " --new-blocks "
     << new_blocks << " --unequal-power " << unequal_power << " --small-limits " << small_limits
     << " --long-outages " << long_outages << " --txs-per-second " << txs_per_second
-    << " --loss-percent " << loss_percent << " --slow-percent " << slow_percent;
+    << " --loss-percent " << loss_percent << " --slow-percent " << slow_percent << " --sync-lie "
+    << sync_lie << " --block-sync " << block_sync << " --straggler " << straggler;
   return s.str();
 }
 

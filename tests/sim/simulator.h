@@ -9,7 +9,10 @@
 // they had durably persisted, and up to f (by power) Byzantine validators (equivocating leader,
 // double voting, votes that break the rules, invalid signatures, silence, withheld proposals,
 // tampered and unsolicited block responses, proposals relayed with another TC, timeouts
-// carrying other QCs). Voting power may be unequal. After every step it checks:
+// carrying other QCs, and on the block sync side huge height claims with empty answers,
+// tampered answers or none). Validators that fall behind catch up by the real block sync
+// (BlockSync and SyncService, fed to the replica). Voting power may be unequal. After every step it
+// checks:
 //   - agreement: no two honest validators commit different blocks at one height, nor different
 //     contents (the block's bytes) or state roots after it;
 //   - signing: no honest replica signs two different votes in one round, a vote in a round it
@@ -42,6 +45,16 @@ struct SimConfig {
   std::uint64_t txs_per_second = 40;  // client transfers submitted (simulated time)
   std::uint64_t loss_percent = 5;     // while faulty: messages lost
   std::uint64_t slow_percent = 10;    // while faulty: messages delayed 20..300 ms
+  // Byzantine block sync: -1 seed-chosen per validator; else every Byzantine validator does the
+  // same: 0 honest, 1 claims a huge height and answers with no blocks, 2 tampered answers,
+  // 3 never answers.
+  int sync_lie = -1;
+  // Validators broadcast their committed height and catch up by block sync (as ledgerd); off,
+  // a validator far behind has only the replica's block fetches (for comparison runs).
+  bool block_sync = true;
+  // One honest validator, seed-chosen, is down from 100 ms until the network heals: it must
+  // catch up from far behind (by block sync when that is more than its replica can fetch).
+  bool straggler = false;
 
   // "--seed 7 --validators 4 --byzantine 1 --faults net,partition,crash ..."
   std::string flags() const;
@@ -57,7 +70,8 @@ struct SimResult {
   std::uint64_t rejections = 0;        // inputs the replicas rejected (Byzantine or stale)
   std::uint64_t evidence = 0;          // equivocations recorded by honest replicas
   std::uint64_t crashes = 0;
-  std::uint64_t transactions = 0;  // transfers in blocks committed by honest validators
+  std::uint64_t transactions = 0;   // transfers in blocks committed by honest validators
+  std::uint64_t synced_blocks = 0;  // blocks honest validators committed by block sync
 };
 
 SimResult run_simulation(const SimConfig& config);

@@ -61,6 +61,12 @@ class BlockTree {
   // does not descend from `id`, and the old root chain). Precondition: contains(id).
   std::vector<Hash> commit(const Hash& id);
 
+  // Makes `root` (id `id`), committed by other means (block sync), the root. If it is in the
+  // tree this is commit(id); otherwise no block of the tree descends from it, and every block
+  // (the old root included) is dropped. Returns the ids dropped, sorted. Precondition: `root`
+  // is above the current root (height), and id == root.id().
+  std::vector<Hash> reroot(const Block& root, const Hash& id);
+
   // `id` and up to count - 1 ancestors still in the tree (root included), newest first.
   std::vector<Block> chain_back(const Hash& id, std::size_t count) const;
 

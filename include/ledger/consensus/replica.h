@@ -234,6 +234,22 @@ class Replica {
   // See payload_verdict_refuses().
   Actions on_payload_checked(const Hash& id, const Status& verdict);
   Actions on_tick();
+  // Block sync (replica_sync.cpp). The host has durably committed `block` (id `id`) by block
+  // sync, with `commit_cert`: a QC proving a 2-chain whose B0 is `block` or a later block (the
+  // certificate a commit batch shares). Call it once the chain store holds the block, with the
+  // highest block a sync response committed; the replica is fed, never rebuilt.
+  // The block becomes the committed root: blocks of the tree that do not descend from it leave
+  // (Actions::blocks_to_forget), fetched blocks that extend it join the tree, fetches and a
+  // waiting proposal it made moot are dropped; high QC rises to commit_cert when that is higher
+  // (Actions::high_qc_to_persist, persisted before anything is sent) and the round with it; a
+  // later B0 is committed as soon as it is in the tree. The safety data is never touched: a
+  // replica that synced past rounds it signed in still refuses to sign in them again.
+  // Rejected, nothing changed (Actions::rejections): another chain (kWrongChain), an id that is
+  // not the block's (kMalformed), a certificate that does not verify or does not commit `block`
+  // (kInvalidCertificate), a block at the committed height other than the committed block, or
+  // above it with a round not above the committed round (kConflictsWithCommit). A block below
+  // the committed height, or the committed block itself, changes nothing.
+  Actions on_synced_commit(const Block& block, const Hash& id, const QuorumCert& commit_cert);
   // Dispatches to the on_* above.
   Actions on_message(const PublicKey& from, const Message& message);
 
@@ -320,6 +336,11 @@ class Replica {
   // Asks the host to check checking_proposal_ again after a transient verdict, if the bound
   // allows (replica.cpp).
   void retry_payload_check(Actions& out);
+
+  // Block sync (replica_sync.cpp).
+  bool check_synced_commit(Actions& out, const Block& block, const Hash& id,
+                           const QuorumCert& commit_cert);
+  void drop_moot_after_reroot();
 
   ReplicaConfig config_;
   SafetyRules safety_;  // alone holds the Signer
