@@ -15,6 +15,41 @@ void ChainView::publish(const Block& block, const Hash& id, std::uint64_t curren
   changed_.notify_all();
 }
 
+bool ChainView::ends_batch(const Block& block, const Hash& id, const QuorumCert& commit_cert) {
+  return block.header.height == 0 || commit_cert.data.parent_id == id ||
+         commit_cert.data.block_id == id;
+}
+
+bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stored,
+                              std::uint64_t current_round) {
+  for (auto it = stored.rbegin(); it != stored.rend(); ++it) {
+    const Hash id = it->block.id();
+    if (ends_batch(it->block, id, it->commit_cert)) {
+      publish(it->block, id, current_round);
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ChainView::publish_stored(std::uint64_t current_round) {
+  const auto tip = chain_.tip();
+  if (!tip) return Status::failed_precondition("the chain store holds no block");
+  for (std::uint64_t height = tip->height;; --height) {
+    LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(height));
+    const Hash id = block.id();
+    if (height == 0) {
+      publish(block, id, current_round);
+      return Status::ok();
+    }
+    LEDGER_ASSIGN_OR_RETURN(const QuorumCert cert, chain_.commit_cert_at(height));
+    if (ends_batch(block, id, cert)) {
+      publish(block, id, current_round);
+      return Status::ok();
+    }
+  }
+}
+
 void ChainView::set_round(std::uint64_t current_round) {
   std::lock_guard lock(mutex_);
   tip_.current_round = current_round;

@@ -138,11 +138,11 @@ void ConsensusLoop::on_synced_commit(const consensus::CommittedBlock& last) {
   view_.set_round(replica_->current_round());
 }
 
-// Readers see a batch only now, all at once: the tip is published once, after the last block.
+// Readers see a batch only now, all at once: the tip is published once, at the end of the last
+// whole batch (ChainView::publish_batch).
 void ConsensusLoop::published(const std::vector<consensus::CommittedBlock>& stored) {
   if (stored.empty()) return;
-  const Block& last = stored.back().block;
-  publish_tip(last, last.id());
+  view_.publish_batch(stored, current_round());
   for (std::size_t i = 0; i < stored.size(); ++i) {
     const Block& block = stored[i].block;
     spdlog::info(
@@ -151,10 +151,6 @@ void ConsensusLoop::published(const std::vector<consensus::CommittedBlock>& stor
         stored.size() > 1 ? " batch=" + std::to_string(i + 1) + "/" + std::to_string(stored.size())
                           : std::string());
   }
-}
-
-void ConsensusLoop::publish_tip(const Block& block, const Hash& id) {
-  view_.publish(block, id, current_round());
 }
 
 void ConsensusLoop::log_rejections(const DriverOutcome& outcome) {

@@ -81,8 +81,6 @@ class ConsensusLoop final : public Outbox {
   consensus::Replica* replica() { return replica_.get(); }
   const consensus::ReplicaConfig& replica_config() const { return replica_config_; }
   std::uint64_t current_round() const { return replica_ ? replica_->current_round() : 0; }
-  // Publishes `block` as the tip (at open).
-  void publish_tip(const Block& block, const Hash& id);
   // Carries out `actions` (fatal errors go to Hooks::fail).
   void handle(consensus::Actions actions);
 
@@ -92,7 +90,7 @@ class ConsensusLoop final : public Outbox {
   void log_rejections(const DriverOutcome& outcome);
   void schedule_payload();
   void propose_payload();
-  // publish_tip once for the last of `stored`, and a log line per block.
+  // Publishes the end of the last whole batch of `stored`, and a log line per block.
   void published(const std::vector<consensus::CommittedBlock>& stored);
   const Block* find_uncommitted(const Hash& id) const;
 

@@ -15,8 +15,10 @@ namespace {
 
 namespace wire = ::ledger::p2p::v1;
 
-// A validator more than this many blocks behind its best peer syncs blocks instead of waiting
-// for consensus to fetch them; a full node syncs whenever a peer is ahead.
+// A validator more than this many blocks behind its best peer (and more than half of
+// consensus.pending_blocks_max, so that what it leaves to consensus fetches always fits its
+// tree) syncs blocks instead of waiting for consensus to fetch them; a full node syncs whenever
+// a peer is ahead.
 constexpr std::uint64_t kValidatorSyncLagBlocks = 8;
 // A sync request unanswered for this long is a failure of that peer.
 constexpr std::chrono::milliseconds kSyncTimeout{10'000};
@@ -446,7 +448,12 @@ void Node::Impl::start_sync() {
   c.verified_certs_max = replica_config.verified_certs_max;
   c.blocks_max = options.config.p2p.sync_blocks_max;
   c.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
-  c.lag_blocks = is_validator() ? kValidatorSyncLagBlocks : 0;
+  c.lag_blocks =
+      is_validator()
+          ? std::min<std::uint64_t>(
+                kValidatorSyncLagBlocks,
+                std::max<std::uint64_t>(1, options.config.consensus.pending_blocks_max / 2))
+          : 0;
   c.request_timeout = kSyncTimeout;
   c.backoff_min = kSyncBackoffMin;
   c.backoff_max = kSyncBackoffMax;

@@ -135,12 +135,10 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
         "follows the chain by block sync",
         to_hex(node_id.bytes).substr(0, 12));
   }
-  const auto tip = impl->store->tip();
-  LEDGER_ASSERT(tip.has_value());
-  LEDGER_ASSIGN_OR_RETURN(const Block tip_block, impl->store->block_at(tip->height));
-  impl->consensus_loop.publish_tip(tip_block, tip->block_id);
-  spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip->height,
-               short_id(tip->block_id), impl->consensus_loop.current_round());
+  LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(impl->consensus_loop.current_round()));
+  const PublishedTip tip = impl->view.tip();
+  spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip.height,
+               short_id(tip.block_id), impl->consensus_loop.current_round());
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

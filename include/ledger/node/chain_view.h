@@ -7,8 +7,14 @@
 // block, its transactions and the certificates of its batch become visible together, and no
 // answer depends on a block readers cannot see yet.
 //
-// Inputs (event loop thread): publish() after each commit batch, set_round() when the replica's
-// round moves, shut_down() once (waiters wake with kUnavailable).
+// A batch ends at B0, the block its commit certificate's 2-chain commits. Block sync may store
+// the first part of a batch cut across responses (BlockSync checked it with proof headers): its
+// last block's certificate then names a B0 that is not stored yet. Such blocks stay unpublished
+// until the rest of the batch is stored, so that a reader never meets a certificate naming a
+// block it cannot read.
+//
+// Inputs (event loop thread): publish_batch() after each commit, publish_stored() at open,
+// set_round() when the replica's round moves, shut_down() once (waiters wake with kUnavailable).
 // Outputs (any thread): the queries below, and wait_for_height().
 //
 // Thread-safe: the published tip is guarded by a mutex; the chain store's reads and the
@@ -19,7 +25,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
+#include "ledger/consensus/replica.h"
 #include "ledger/core/block.h"
 #include "ledger/node/mempool.h"
 #include "ledger/rpc/node_api.h"
@@ -43,8 +51,19 @@ class ChainView {
   ChainView(const ChainView&) = delete;
   ChainView& operator=(const ChainView&) = delete;
 
-  // Makes every height up to `block`'s visible and wakes the waiters.
+  // Whether `block` (id `id`) ends its commit batch: its certificate names it as B0 or as the
+  // block it certifies; genesis always does.
+  static bool ends_batch(const Block& block, const Hash& id, const QuorumCert& commit_cert);
+
+  // Makes every height up to `block`'s visible and wakes the waiters. `block` must end a batch.
   void publish(const Block& block, const Hash& id, std::uint64_t current_round);
+  // `stored` were just written, in height order: publishes the last of them that ends a batch.
+  // False (nothing published) when none does.
+  bool publish_batch(const std::vector<consensus::CommittedBlock>& stored,
+                     std::uint64_t current_round);
+  // At open: publishes the highest stored block that ends a batch (the tip, unless block sync
+  // stopped inside a batch). Store read errors as they are.
+  Status publish_stored(std::uint64_t current_round);
   void set_round(std::uint64_t current_round);
   // Waiters return kUnavailable from now on.
   void shut_down();

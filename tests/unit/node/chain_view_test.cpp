@@ -107,5 +107,74 @@ TEST_F(ChainViewTest, WaitForHeight_ReturnsTheHeightAtTheDeadline) {
   EXPECT_EQ(waited.value(), 0u);
 }
 
+// A commit certificate whose 2-chain commits `b0` (a later block than the ones that carry it).
+QuorumCert cert_committing(const Block& b0) {
+  QuorumCert cert;
+  cert.data.parent_id = b0.id();
+  cert.data.parent_round = b0.header.round;
+  cert.data.round = b0.header.round + 1;
+  cert.data.block_id = Hash{};  // B1, the child of B0 (not stored)
+  cert.data.block_id.bytes[0] = 0xb1;
+  return cert;
+}
+
+consensus::CommittedBlock committed(const storage::BlockCommit& commit) {
+  return consensus::CommittedBlock{commit.block, commit.commit_cert};
+}
+
+// Block sync may store the first part of a batch cut across responses: its certificate names a
+// B0 that is not stored yet. Before the fix the tip moved to it, and a reader resolving the
+// certificate met "cannot be read" (issue 11 point 9, on a syncing node; found by the
+// simulator's validity check).
+TEST_F(ChainViewTest, PartOfABatch_StaysUnpublishedUntilItsB0IsStored) {
+  TestChain ahead = chain_;
+  std::vector<storage::BlockCommit> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)}));
+  }
+  const QuorumCert cert = cert_committing(batch.back().block);
+  for (auto& commit : batch)
+    commit.commit_cert = cert;
+
+  ASSERT_TRUE(store_->commit(batch[0]).is_ok());
+  ASSERT_TRUE(store_->commit(batch[1]).is_ok());
+  EXPECT_FALSE(view_->publish_batch({committed(batch[0]), committed(batch[1])}, 2));
+  EXPECT_EQ(view_->latest_height(), 0u);
+  EXPECT_EQ(view_->block_at(1).status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->commit(batch[2]).is_ok());
+  EXPECT_TRUE(view_->publish_batch({committed(batch[2])}, 2));
+  EXPECT_EQ(view_->latest_height(), 3u);
+  auto last = view_->block_at(3);
+  ASSERT_TRUE(last.is_ok());
+  EXPECT_EQ(last.value().commit_cert, cert);
+}
+
+TEST_F(ChainViewTest, PublishStored_StopsBelowAPartialBatchAtOpen) {
+  const storage::BlockCommit whole = write_next();  // its certificate names itself
+  TestChain ahead = chain_;
+  storage::BlockCommit first = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  storage::BlockCommit second = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  const storage::BlockCommit b0 = ahead.next({});
+  first.commit_cert = second.commit_cert = cert_committing(b0.block);
+  ASSERT_TRUE(store_->commit(first).is_ok());
+  ASSERT_TRUE(store_->commit(second).is_ok());
+
+  ASSERT_TRUE(view_->publish_stored(4).is_ok());
+  EXPECT_EQ(view_->latest_height(), whole.block.header.height);
+  EXPECT_EQ(view_->tip().block_id, whole.block.id());
+}
+
+TEST_F(ChainViewTest, EndsBatch_NamesItselfAsB0OrAsCertified) {
+  const storage::BlockCommit& next = write_next();
+  const Hash id = next.block.id();
+  EXPECT_TRUE(ChainView::ends_batch(next.block, id, next.commit_cert));  // certifies it
+  QuorumCert as_b0 = cert_committing(next.block);
+  EXPECT_TRUE(ChainView::ends_batch(next.block, id, as_b0));
+  TestChain ahead = chain_;
+  const storage::BlockCommit later = ahead.next({});
+  EXPECT_FALSE(ChainView::ends_batch(next.block, id, cert_committing(later.block)));
+}
+
 }  // namespace
 }  // namespace ledger::node
