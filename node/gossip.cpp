@@ -2,18 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "envelope.h"
 #include "ledger/core/bytes.h"
 #include "ledger/core/encoding.h"
-#include "ledger/p2p/v1/p2p.pb.h"
 
 namespace ledger::node {
 namespace {
 
 namespace wire = ::ledger::p2p::v1;
-
-std::string peer_name(const PublicKey& key) {
-  return to_hex(key.bytes).substr(0, 12);
-}
 
 }  // namespace
 
@@ -66,9 +62,7 @@ void Gossip::flush() {
     std::uint64_t bytes = 0;
     auto send = [&] {
       if (envelope.transactions().transactions_size() == 0) return;
-      auto out = std::make_shared<Bytes>(envelope.ByteSizeLong());
-      envelope.SerializeToArray(out->data(), static_cast<int>(out->size()));
-      hooks_.send(peer, std::move(out));
+      hooks_.send(peer, serialize(envelope));
       envelope.Clear();
       bytes = 0;
     };
@@ -79,8 +73,7 @@ void Gossip::flush() {
           bytes + item.wire->size() > config_.bytes_max) {
         send();
       }
-      envelope.mutable_transactions()->add_transactions(
-          std::string(item.wire->begin(), item.wire->end()));
+      envelope.mutable_transactions()->add_transactions(as_string(*item.wire));
       bytes += item.wire->size() + 4;
     }
     send();

@@ -1,10 +1,12 @@
-// Node: the peer-to-peer side of the event loop (docs/p2p.md): routing frames (consensus
-// messages, block requests, gossip batches to Gossip), peer status, and block sync. Everything
-// here runs on the loop thread.
+// Node: the peer-to-peer side of the event loop (docs/p2p.md): the transport's handler, which
+// checks each frame before parsing it and routes it (consensus messages to the ConsensusLoop,
+// block requests to the BlockService, gossip batches to Gossip, block sync to the SyncDriver),
+// outgoing consensus messages, and peer status. Everything here runs on the loop thread.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "envelope.h"
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
 #include "ledger/p2p/v1/p2p.pb.h"
@@ -15,81 +17,8 @@ namespace {
 
 namespace wire = ::ledger::p2p::v1;
 
-// A validator more than this many blocks behind its best peer (and more than half of
-// consensus.pending_blocks_max, so that what it leaves to consensus fetches always fits its
-// tree) syncs blocks instead of waiting for consensus to fetch them; a full node syncs whenever
-// a peer is ahead.
-constexpr std::uint64_t kValidatorSyncLagBlocks = 8;
-// A sync request unanswered for this long is a failure of that peer.
-constexpr std::chrono::milliseconds kSyncTimeout{10'000};
-// A peer that failed a sync request waits kSyncBackoffMin, doubling with each consecutive
-// failure up to kSyncBackoffMax; after any failure no request leaves for kSyncRetryInterval.
-constexpr std::chrono::milliseconds kSyncBackoffMin{1'000};
-constexpr std::chrono::milliseconds kSyncBackoffMax{60'000};
-constexpr std::chrono::milliseconds kSyncRetryInterval{250};
 // Room for the envelope around a message's own bytes.
 constexpr std::size_t kEnvelopeSlack = 64 * 1024;
-
-std::string peer_name(const PublicKey& key) {
-  return to_hex(key.bytes).substr(0, 12);
-}
-
-std::shared_ptr<const Bytes> serialize(const wire::Envelope& envelope) {
-  auto out = std::make_shared<Bytes>(envelope.ByteSizeLong());
-  const bool ok = envelope.SerializeToArray(out->data(), static_cast<int>(out->size()));
-  LEDGER_ASSERT(ok);
-  return out;
-}
-
-std::string as_string(const Bytes& bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
-
-Bytes to_bytes(const std::string& text) {
-  return Bytes(text.begin(), text.end());
-}
-
-SyncResponseMessage from_wire(const wire::SyncResponse& in) {
-  SyncResponseMessage out;
-  out.from_height = in.from_height();
-  out.committed_height = in.committed_height();
-  out.blocks.reserve(static_cast<std::size_t>(in.blocks_size()));
-  for (const wire::SyncedBlock& synced : in.blocks()) {
-    out.blocks.push_back({to_bytes(synced.block()), to_bytes(synced.commit_cert())});
-  }
-  out.proof_headers.reserve(static_cast<std::size_t>(in.proof_headers_size()));
-  for (const std::string& header : in.proof_headers())
-    out.proof_headers.push_back(to_bytes(header));
-  return out;
-}
-
-void to_wire(const SyncResponseMessage& in, wire::SyncResponse& out) {
-  out.set_from_height(in.from_height);
-  out.set_committed_height(in.committed_height);
-  for (const auto& item : in.blocks) {
-    wire::SyncedBlock* synced = out.add_blocks();
-    synced->set_block(as_string(item.block));
-    synced->set_commit_cert(as_string(item.commit_cert));
-  }
-  for (const Bytes& header : in.proof_headers)
-    out.add_proof_headers(as_string(header));
-}
-
-void log_notes(const std::vector<SyncNote>& notes) {
-  for (const SyncNote& note : notes) {
-    switch (note.level) {
-      case SyncNote::Level::kDebug:
-        spdlog::debug("{}", note.text);
-        break;
-      case SyncNote::Level::kInfo:
-        spdlog::info("{}", note.text);
-        break;
-      case SyncNote::Level::kWarn:
-        spdlog::warn("{}", note.text);
-        break;
-    }
-  }
-}
 
 }  // namespace
 
@@ -116,7 +45,12 @@ Status Node::Impl::start_network() {
   t.write_timeout = std::chrono::milliseconds(config.write_timeout_ms);
   t.dial_backoff_min = std::chrono::milliseconds(config.dial_backoff_min_ms);
   t.dial_backoff_max = std::chrono::milliseconds(config.dial_backoff_max_ms);
-  start_sync();
+  sync = std::make_unique<SyncDriver>(
+      io, options, is_validator(), *store, consensus_loop, stopping,
+      SyncDriver::Hooks{[this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
+                          return transport && transport->send(peer, std::move(payload));
+                        },
+                        [this] { broadcast_status(); }, [this](const Status& s) { fail(s); }});
   LEDGER_ASSIGN_OR_RETURN(transport, p2p::Transport::start(io, options.node_key, t, *this));
   spdlog::info("p2p: node key {}, {} peers configured, {}", peer_name(node_id), t.peers.size(),
                is_validator() ? "validator" : "full node");
@@ -127,7 +61,7 @@ Status Node::Impl::start_network() {
 
 void Node::Impl::stop_network() {
   status_timer.cancel();
-  sync_timer.cancel();
+  if (sync) sync->stop();
   if (transport) transport->stop();
   gossip.stop();  // admissions in progress refuse with kUnavailable (stopping is set)
 }
@@ -157,8 +91,7 @@ void Node::Impl::on_disconnected(const PublicKey& peer) {
   block_service.forget_peer(peer);
   publish_network();
   spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers.size());
-  log_notes(block_sync->on_peer_gone(peer, std::chrono::steady_clock::now()).notes);
-  drive_sync();
+  if (sync) sync->on_peer_gone(peer);
 }
 
 // ---- Incoming frames --------------------------------------------------------------------------
@@ -238,7 +171,7 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
     return;
   }
   if (field->number == kConsensusField) return on_consensus_message(peer, field->body);
-  if (field->number == kSyncResponseField && !block_sync->awaits_response_from(peer)) {
+  if (field->number == kSyncResponseField && !sync->awaits_response_from(peer)) {
     spdlog::debug("sync: unsolicited response from {} ({} bytes) dropped unread", peer_name(peer),
                   payload.size());
     return;
@@ -257,7 +190,7 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
                    field->number == kTransactionsField ? "gossip batch" : "sync response",
                    entries ? std::to_string(*entries) : std::string("malformed"), entries_max);
       // For block sync, as good as no answer: the peer fails this request.
-      if (field->number == kSyncResponseField) on_sync_response(peer, wire::SyncResponse{});
+      if (field->number == kSyncResponseField) sync->on_response(peer, wire::SyncResponse{});
       return;
     }
   }
@@ -285,17 +218,16 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
     }
     case wire::Envelope::kStatus: {
       if (!small || !peers.contains(peer)) break;
-      log_notes(block_sync->on_peer_status(peer, envelope.status().committed_height()).notes);
-      drive_sync();
+      sync->on_peer_status(peer, envelope.status().committed_height());
       return;
     }
     case wire::Envelope::kSyncRequest:
       if (!small) break;
-      on_sync_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
-                                               envelope.sync_request().count()});
+      sync->on_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
+                                                envelope.sync_request().count()});
       return;
     case wire::Envelope::kSyncResponse:
-      on_sync_response(peer, envelope.sync_response());
+      sync->on_response(peer, envelope.sync_response());
       return;
     case wire::Envelope::BODY_NOT_SET:
       break;
@@ -414,7 +346,7 @@ void Node::Impl::schedule_status() {
     if (error || stopping) return;
     broadcast_status();
     publish_network();
-    drive_sync();
+    sync->poll();
     schedule_status();
   });
 }
@@ -434,136 +366,6 @@ void Node::Impl::send_status(const PublicKey& peer) {
 void Node::Impl::broadcast_status() {
   for (const auto& [peer, state] : peers)
     send_status(peer);
-}
-
-// ---- Block sync ------------------------------------------------------------------------------
-
-void Node::Impl::start_sync() {
-  BlockSyncConfig c;
-  const consensus::ReplicaConfig& replica_config = consensus_loop.replica_config();
-  c.chain_id = replica_config.chain_id;
-  c.validators = replica_config.validators;
-  c.genesis_qc = genesis_qc(replica_config.genesis);
-  c.block_limits = replica_config.block_limits;
-  c.verified_certs_max = replica_config.verified_certs_max;
-  c.blocks_max = options.config.p2p.sync_blocks_max;
-  c.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
-  c.lag_blocks =
-      is_validator()
-          ? std::min<std::uint64_t>(
-                kValidatorSyncLagBlocks,
-                std::max<std::uint64_t>(1, options.config.consensus.pending_blocks_max / 2))
-          : 0;
-  c.request_timeout = kSyncTimeout;
-  c.backoff_min = kSyncBackoffMin;
-  c.backoff_max = kSyncBackoffMax;
-  c.retry_interval = kSyncRetryInterval;
-  c.peers_max = options.config.p2p.connections_max;
-  c.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
-  block_sync = std::make_unique<BlockSync>(std::move(c));
-
-  SyncServiceConfig s;
-  s.blocks_max = options.config.p2p.sync_blocks_max;
-  s.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
-  s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
-  s.requests_per_second = options.config.p2p.sync_requests_per_second;
-  s.bytes_per_second = options.config.p2p.sync_bytes_per_second;
-  s.peers_max = options.config.p2p.connections_max;
-  sync_service = std::make_unique<SyncService>(*store, s);
-}
-
-// Runs BlockSync's poll: sends the request it returns and wakes up again when it asks to.
-void Node::Impl::drive_sync() {
-  if (stopping || !transport || !block_sync) return;
-  const auto now = std::chrono::steady_clock::now();
-  SyncOutput out = block_sync->poll(*store->tip(), now);
-  log_notes(out.notes);
-  if (out.request) {
-    const SyncRequestOut& request = *out.request;
-    wire::Envelope envelope;
-    envelope.mutable_sync_request()->set_from_height(request.request.from_height);
-    envelope.mutable_sync_request()->set_count(request.request.count);
-    if (!transport->send(request.peer, serialize(envelope))) {
-      log_notes(block_sync->on_peer_gone(request.peer, now).notes);
-    }
-  }
-  const auto next = block_sync->next_poll(now);
-  if (!next) {
-    sync_timer.cancel();
-    return;
-  }
-  sync_timer.expires_at(std::max(*next, now));
-  sync_timer.async_wait([this](const boost::system::error_code& error) {
-    if (error || stopping) return;
-    drive_sync();
-  });
-}
-
-void Node::Impl::on_sync_request(const PublicKey& peer, const SyncRequestMessage& request) {
-  const SyncAdmission admission = sync_service->admit(peer, std::chrono::steady_clock::now());
-  if (admission.log_line) spdlog::warn("{}", *admission.log_line);
-  if (!admission.admitted) return;
-  wire::Envelope envelope;
-  auto answer = sync_service->answer(request, admission.bytes_max);
-  if (answer.is_ok()) {
-    log_notes(answer.value().notes);
-    sync_service->charge(peer, answer.value().bytes);
-    to_wire(answer.value().response, *envelope.mutable_sync_response());
-  } else {
-    // No blocks: the asker counts it a failure of this node and asks another peer at once.
-    spdlog::error("sync: cannot answer {} from height {}: {}", peer_name(peer), request.from_height,
-                  answer.status().to_string());
-    envelope.mutable_sync_response()->set_from_height(request.from_height);
-    envelope.mutable_sync_response()->set_committed_height(store->tip()->height);
-  }
-  transport->send(peer, serialize(envelope));
-}
-
-void Node::Impl::on_sync_response(const PublicKey& peer, const wire::SyncResponse& response) {
-  const auto now = std::chrono::steady_clock::now();
-  SyncOutput out = block_sync->on_response(peer, from_wire(response), *store->tip(), now);
-  log_notes(out.notes);
-  std::uint64_t committed = 0;
-  std::optional<consensus::CommittedBlock> last;
-  if (!out.commits.empty()) {
-    const Status applied = commit_synced(std::move(out.commits), committed, last);
-    if (!applied.is_ok()) {
-      if (applied.code() == StatusCode::kIoError || applied.code() == StatusCode::kCorruption ||
-          applied.code() == StatusCode::kInternal) {
-        return fail(applied.with_context("block sync"));
-      }
-      log_notes(block_sync->on_commit_refused(peer, applied.message(), now).notes);
-    }
-  }
-  if (committed > 0) {
-    spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", committed,
-                 peer_name(peer), store->tip()->height, response.committed_height());
-    broadcast_status();
-    // The replica is fed the new committed tip, not rebuilt (issue 11, point E): it re-roots its
-    // tree there and keeps its round, votes, fetches and the blocks that extend the tip.
-    if (last) consensus_loop.on_synced_commit(*last);
-  }
-  if (!stopping) drive_sync();
-}
-
-// Commits blocks that BlockSync verified (hash links, transactions roots, certificates), one
-// batch per shared commit certificate, so that readers see each batch at once. The state root is
-// this node's to check: the commit pipeline compares it with the state after the parent.
-Status Node::Impl::commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
-                                 std::optional<consensus::CommittedBlock>& last) {
-  for (SyncCommitGroup& group : groups) {
-    std::vector<consensus::CommittedBlock> batch;
-    batch.reserve(group.blocks.size());
-    for (SyncedBlock& synced : group.blocks) {
-      batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
-    }
-    const std::size_t size = batch.size();
-    consensus::CommittedBlock tail = batch.back();
-    LEDGER_RETURN_IF_ERROR(consensus_loop.commit_synced(std::move(batch)));
-    committed += size;
-    last = std::move(tail);
-  }
-  return Status::ok();
 }
 
 }  // namespace ledger::node

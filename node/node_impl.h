@@ -1,5 +1,6 @@
-// Node's private state, shared by node.cpp (startup, event loop, actions) and node_api.cpp
-// (the NodeApi methods gRPC threads call).
+// Node's private state: the composition root's components (ChainView, ConsensusLoop, Gossip,
+// SyncDriver, BlockService, Mempool, the stores) and the peer-network shell that routes frames
+// among them (network.cpp). node.cpp opens and runs it; node_api.cpp serves gRPC from it.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 Asio under GCC 12 in C++20 mode needs it
@@ -19,20 +20,15 @@
 #include "gossip.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/node/block_service.h"
-#include "ledger/node/block_sync.h"
 #include "ledger/node/chain_view.h"
 #include "ledger/node/mempool.h"
 #include "ledger/node/node.h"
 #include "ledger/node/p2p/transport.h"
 #include "ledger/node/signature_cache.h"
-#include "ledger/node/sync_service.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
 #include "signing_mark.h"
-
-namespace ledger::p2p::v1 {
-class SyncResponse;
-}
+#include "sync_driver.h"
 
 namespace ledger::node {
 
@@ -63,15 +59,6 @@ struct Node::Impl : p2p::Transport::Handler {
   void schedule_status();
   void broadcast_status();
   void send_status(const PublicKey& peer);
-  // Block sync: the shell around BlockSync (asking) and SyncService (answering).
-  void start_sync();
-  void drive_sync();  // polls BlockSync, sends its request, re-arms sync_timer
-  void on_sync_request(const PublicKey& peer, const SyncRequestMessage& request);
-  void on_sync_response(const PublicKey& peer, const ::ledger::p2p::v1::SyncResponse& response);
-  // Commits `groups` in order; `committed` counts the blocks and `last` is the last block
-  // committed with its certificate (what the replica is fed), even when a later group fails.
-  Status commit_synced(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
-                       std::optional<consensus::CommittedBlock>& last);
   void publish_network();
 
   // ---- node.cpp: the event loop thread ----
@@ -92,19 +79,16 @@ struct Node::Impl : p2p::Transport::Handler {
   Mempool mempool;
   ChainView view;  // what gRPC readers see: the published tip (thread-safe)
   BlockService block_service;
-  ConsensusLoop consensus_loop;
-  Gossip gossip;  // queue: any thread; batches: loop thread  // the replica and its timers (loop
-                  // thread; wake_proposer any)
+  ConsensusLoop consensus_loop;  // the replica and its timers (loop thread; wake_proposer: any)
+  Gossip gossip;                 // queue: any thread; batches: loop thread
   std::unique_ptr<rpc::RpcServer> rpc_server;
   std::unique_ptr<p2p::Transport> transport;  // loop thread only
 
   boost::asio::signal_set signals{io};
   boost::asio::steady_timer status_timer{io};
-  boost::asio::steady_timer sync_timer{io};
-  std::map<PublicKey, PeerState> peers;       // loop thread only: connected peers
-  std::unique_ptr<BlockSync> block_sync;      // loop thread only; start_sync
-  std::unique_ptr<SyncService> sync_service;  // loop thread only; start_sync
-  Status fatal;                               // loop thread only
+  std::map<PublicKey, PeerState> peers;  // loop thread only: connected peers
+  std::unique_ptr<SyncDriver> sync;      // loop thread only; start_network
+  Status fatal;                          // loop thread only
   bool run_called = false;
 
   // Shared with gRPC threads.
