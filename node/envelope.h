@@ -1,5 +1,5 @@
 // Small helpers for the p2p Envelope (node/proto/ledger/p2p/v1/p2p.proto) shared by the node's
-// network shells: network.cpp, gossip.cpp and sync_driver.cpp.
+// network shells: peer_network.cpp, gossip.cpp and sync_driver.cpp.
 #pragma once
 
 #include <memory>

@@ -69,20 +69,15 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
       signatures(options.config.signature_cache_max),
       mempool(options.genesis.chain_id, options.config.mempool, signatures),
       view(*store, mempool),
-      block_service(
-          {consensus::ReplicaConfig{}.fetch_blocks_max,
-           options.config.p2p.frame_bytes_max > kEnvelopeSlack
-               ? options.config.p2p.frame_bytes_max - kEnvelopeSlack
-               : 0,
-           options.config.p2p.block_requests_per_second, options.config.p2p.block_requests_burst,
-           options.config.p2p.connections_max + options.genesis.validators.size(),
-           options.config.p2p.block_bytes_per_second},
-          *store),
-      consensus_loop(
-          io, options, std::move(replica_config), *store, signatures, mempool, view, stopping,
-          ConsensusLoop::Hooks{
-              [this](std::vector<consensus::OutgoingMessage> m) { send_messages(std::move(m)); },
-              [this] { broadcast_status(); }, [this](const Status& s) { fail(s); }}),
+      consensus_loop(io, options, std::move(replica_config), *store, signatures, mempool, view,
+                     stopping,
+                     ConsensusLoop::Hooks{[this](std::vector<consensus::OutgoingMessage> m) {
+                                            if (network) network->send_messages(std::move(m));
+                                          },
+                                          [this] {
+                                            if (network) network->broadcast_status();
+                                          },
+                                          [this](const Status& s) { fail(s); }}),
       gossip(io,
              Gossip::Config{options.config.p2p.gossip_batch_max,
                             options.config.p2p.frame_bytes_max - kEnvelopeSlack,
@@ -90,15 +85,9 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
              Gossip::Hooks{[this](const SignedTransfer& tx, const PublicKey& origin) {
                              return admit(tx, origin);
                            },
-                           [this] {
-                             std::vector<PublicKey> keys;
-                             keys.reserve(peers.size());
-                             for (const auto& [key, state] : peers)
-                               keys.push_back(key);
-                             return keys;
-                           },
+                           [this] { return network->peer_keys(); },
                            [this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
-                             if (transport) transport->send(peer, std::move(payload));
+                             network->send(peer, std::move(payload));
                            }},
              stopping) {}
 
@@ -135,6 +124,10 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
         "follows the chain by block sync",
         to_hex(node_id.bytes).substr(0, 12));
   }
+  Impl* raw = impl.get();
+  impl->network = std::make_unique<PeerNetwork>(
+      impl->io, o, node_id, impl->validator_node, *impl->store, impl->view, impl->consensus_loop,
+      impl->gossip, impl->stopping, [raw](const Status& s) { raw->fail(s); });
   LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(impl->consensus_loop.current_round()));
   const PublishedTip tip = impl->view.tip();
   spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip.height,
@@ -165,10 +158,11 @@ Status Node::run() {
   LEDGER_RETURN_IF_ERROR(write_rpc_address(n.options.home, n.rpc_server->address()));
   spdlog::info("gRPC listening on {}", n.rpc_server->address());
 
-  LEDGER_RETURN_IF_ERROR(n.start_network());
+  LEDGER_RETURN_IF_ERROR(n.network->start());
+  n.gossip.start();
   boost::asio::post(n.io, [&n] { n.consensus_loop.start(); });
   n.io.run();
-  n.transport.reset();  // its sockets belong to n.io
+  n.network->close();  // the transport's sockets belong to n.io
 
   // Everything below runs after the loop: no handler is in progress any more.
   if (n.rpc_server) n.rpc_server->shutdown(std::chrono::milliseconds(0));
@@ -192,15 +186,10 @@ void Node::Impl::begin_shutdown() {
   // Stop accepting calls and let the ones in flight finish (waits return kUnavailable now).
   if (rpc_server) rpc_server->shutdown(std::chrono::milliseconds(2000));
   consensus_loop.stop();
-  stop_network();
+  if (network) network->stop();
+  gossip.stop();  // admissions in progress refuse with kUnavailable (stopping is set)
   signals.cancel();
   io.stop();
-}
-
-std::uint64_t Node::Impl::steady_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
 }
 
 void Node::Impl::fail(const Status& status) {

@@ -67,10 +67,7 @@ rpc::NodeStatusView Node::status() const {
   view.current_round = tip.current_round;
   view.mempool_size = n.mempool.size();
   view.mempool_bytes = n.mempool.bytes();
-  {
-    std::lock_guard lock(n.network_mutex);
-    view.peer_count = n.connected_peers.size();
-  }
+  view.peer_count = n.network->peer_count();
   view.version = n.options.version;
   return view;
 }
@@ -91,22 +88,12 @@ bool Node::shutting_down() const {
 Status Node::set_network_enabled(bool enabled) {
   Impl& n = *impl_;
   if (n.stopping) return Status::unavailable("the node is shutting down");
-  {
-    std::lock_guard lock(n.network_mutex);
-    n.network_enabled = enabled;
-  }
-  boost::asio::post(n.io, [&n, enabled] {
-    if (n.stopping || !n.transport) return;
-    n.transport->set_enabled(enabled);
-    spdlog::warn("p2p: networking turned {} through the admin API", enabled ? "on" : "off");
-  });
+  n.network->set_enabled(enabled);
   return Status::ok();
 }
 
 rpc::NetworkView Node::network() const {
-  const Impl& n = *impl_;
-  std::lock_guard lock(n.network_mutex);
-  return rpc::NetworkView{n.network_enabled, n.connected_peers};
+  return impl_->network->network_view();
 }
 
 }  // namespace ledger::node

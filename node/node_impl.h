@@ -1,6 +1,6 @@
-// Node's private state: the composition root's components (ChainView, ConsensusLoop, Gossip,
-// SyncDriver, BlockService, Mempool, the stores) and the peer-network shell that routes frames
-// among them (network.cpp). node.cpp opens and runs it; node_api.cpp serves gRPC from it.
+// Node's private state: the composition root's components (the stores, Mempool, ChainView,
+// ConsensusLoop, Gossip, PeerNetwork), wired together by node.cpp, which opens and runs them;
+// node_api.cpp serves gRPC from them.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 Asio under GCC 12 in C++20 mode needs it
@@ -27,18 +27,12 @@
 #include "ledger/node/signature_cache.h"
 #include "ledger/rpc/server.h"
 #include "ledger/storage/rocks_chain_store.h"
+#include "peer_network.h"
 #include "signing_mark.h"
-#include "sync_driver.h"
 
 namespace ledger::node {
 
-// What this node knows of a connected peer (loop thread only). Its claimed height is kept by
-// BlockSync.
-struct PeerState {
-  bool validator = false;
-};
-
-struct Node::Impl : p2p::Transport::Handler {
+struct Node::Impl {
   Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> store,
        consensus::ReplicaConfig replica_config);
 
@@ -47,23 +41,8 @@ struct Node::Impl : p2p::Transport::Handler {
   // Thread-safe.
   Status admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin);
 
-  // ---- network.cpp: the p2p side of the event loop thread ----
-  Status start_network();
-  void stop_network();
-  void on_connected(const PublicKey& peer) override;
-  void on_disconnected(const PublicKey& peer) override;
-  void on_frame(const PublicKey& peer, Bytes payload) override;
-  void send_messages(std::vector<consensus::OutgoingMessage> messages);
-  void on_consensus_message(const PublicKey& peer, ByteView bytes);
-  void answer_block_request(const PublicKey& peer, const consensus::BlockRequest& request);
-  void schedule_status();
-  void broadcast_status();
-  void send_status(const PublicKey& peer);
-  void publish_network();
-
   // ---- node.cpp: the event loop thread ----
-  void fail(const Status& status);   // a fatal error: stop with it
-  static std::uint64_t steady_ms();  // the loop's monotonic clock, for rate limits
+  void fail(const Status& status);  // a fatal error: stop with it
   void begin_shutdown();
 
   // Declared first: the timers and the consensus loop below are built on it.
@@ -77,24 +56,15 @@ struct Node::Impl : p2p::Transport::Handler {
   std::unique_ptr<MarkingSafetyStore> safety_store;  // over store's; validators only (open)
   SignatureCache signatures;
   Mempool mempool;
-  ChainView view;  // what gRPC readers see: the published tip (thread-safe)
-  BlockService block_service;
+  ChainView view;                // what gRPC readers see: the published tip (thread-safe)
   ConsensusLoop consensus_loop;  // the replica and its timers (loop thread; wake_proposer: any)
   Gossip gossip;                 // queue: any thread; batches: loop thread
   std::unique_ptr<rpc::RpcServer> rpc_server;
-  std::unique_ptr<p2p::Transport> transport;  // loop thread only
+  std::unique_ptr<PeerNetwork> network;  // the transport and its routing (set by open)
 
   boost::asio::signal_set signals{io};
-  boost::asio::steady_timer status_timer{io};
-  std::map<PublicKey, PeerState> peers;  // loop thread only: connected peers
-  std::unique_ptr<SyncDriver> sync;      // loop thread only; start_network
-  Status fatal;                          // loop thread only
+  Status fatal;  // loop thread only
   bool run_called = false;
-
-  // Shared with gRPC threads.
-  mutable std::mutex network_mutex;
-  std::vector<PublicKey> connected_peers;  // guarded by network_mutex
-  bool network_enabled = true;             // guarded by network_mutex
 };
 
 }  // namespace ledger::node

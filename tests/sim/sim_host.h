@@ -71,9 +71,9 @@ class SimHost final : public node::Outbox {
     return driver_.handle(*replica_, std::move(actions), wall_ms, outcome);
   }
   // Commits block sync's verified groups through the real commit pipeline, one batch per shared
-  // certificate, exactly as node/network.cpp commit_synced does. `done` holds what was stored
-  // even when a later group fails. Errors: the pipeline's (kInvalidArgument: a state root that
-  // is not the state after the parent, the peer's fault; anything else is fatal).
+  // certificate, exactly as node/sync_driver.cpp SyncDriver::commit does. `done` holds what was
+  // stored even when a later group fails. Errors: the pipeline's (kInvalidArgument: a state root
+  // that is not the state after the parent, the peer's fault; anything else is fatal).
   Status commit_synced(std::vector<node::SyncCommitGroup> groups, SyncCommitted& done);
   // Admits a client transaction, as the gRPC SubmitTransaction path does.
   Status submit(const SignedTransfer& tx);

@@ -85,7 +85,7 @@ enum class EventKind {
 };
 
 // What a kDeliver event carries: a consensus message (bytes), or one of block sync's messages,
-// as ledgerd's p2p envelope would (node/network.cpp).
+// as ledgerd's p2p envelope would (node/peer_network.cpp).
 enum class Channel : std::uint8_t { kConsensus, kPeerStatus, kSyncRequest, kSyncResponse };
 
 struct Event {

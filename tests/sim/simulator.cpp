@@ -312,7 +312,7 @@ void Simulation::deliver_consensus(const Event& e) {
   }
   const PublicKey& from = nodes_[e.from].key;
   if (node.byzantine) byzantine_receive(node, message.value());
-  // Block requests go to the block service, as in ledgerd (node/network.cpp).
+  // Block requests go to the block service, as in ledgerd (node/peer_network.cpp).
   if (const auto* request = std::get_if<consensus::BlockRequest>(&message.value())) {
     auto response =
         node.host->block_service().answer(from, *request, &node.host->replica().tree(), now_);
@@ -328,7 +328,7 @@ void Simulation::deliver_consensus(const Event& e) {
   handle(node, node.host->replica().on_message(from, message.value()));
 }
 
-// ---- Block sync: the shell around BlockSync and SyncService, as node/network.cpp ----------
+// ---- Block sync: the shell around BlockSync and SyncService, as node/sync_driver.cpp ----------
 
 void Simulation::broadcast_status() {
   for (SimNode& n : nodes_) {

@@ -3,7 +3,7 @@
 //
 // BlockSync owns what the asking side knows: each peer's claimed committed height, the one
 // request in flight, and per-peer failures with an exponential backoff. It owns no socket, timer
-// or thread and never reads a clock: the shell (node/network.cpp; tests/sim/sim_host.cpp in the
+// or thread and never reads a clock: the shell (node/sync_driver.cpp; tests/sim/sim_host.cpp in the
 // simulator) passes the current time and the committed tip into the calls that need them, sends the
 // request poll() returns, commits the blocks on_response() returns, and calls poll() again at
 // next_poll() and after every input. The simulator and the unit tests drive it the same way with a

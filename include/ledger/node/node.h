@@ -4,7 +4,7 @@
 // the commit path. It turns a steady timer into replica ticks, answers payload requests from
 // the mempool, carries out every Actions in the replica's order (persist, send, commit), and
 // commits each block with its results, indexes and state in one synced RocksDB WriteBatch.
-// The same loop runs the peer-to-peer transport (network.cpp, docs/p2p.md): consensus messages
+// The same loop runs the peer-to-peer transport (peer_network.cpp, docs/p2p.md): consensus messages
 // to and from validators, transaction gossip, peer status and block sync. A node whose key is
 // not a genesis validator has no replica: it follows the chain by block sync only.
 // gRPC threads call the NodeApi methods concurrently; they touch only the mempool, the chain

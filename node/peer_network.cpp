@@ -1,7 +1,5 @@
-// Node: the peer-to-peer side of the event loop (docs/p2p.md): the transport's handler, which
-// checks each frame before parsing it and routes it (consensus messages to the ConsensusLoop,
-// block requests to the BlockService, gossip batches to Gossip, block sync to the SyncDriver),
-// outgoing consensus messages, and peer status. Everything here runs on the loop thread.
+// PeerNetwork (peer_network.h): the transport's handler and its routing, outgoing consensus
+// messages, and peer status. Everything here runs on the loop thread unless said otherwise.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,7 +8,7 @@
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
 #include "ledger/p2p/v1/p2p.pb.h"
-#include "node_impl.h"
+#include "peer_network.h"
 
 namespace ledger::node {
 namespace {
@@ -22,20 +20,90 @@ constexpr std::size_t kEnvelopeSlack = 64 * 1024;
 
 }  // namespace
 
+PeerNetwork::PeerNetwork(boost::asio::io_context& io, const NodeOptions& options,
+                         const PublicKey& node_id, bool validator, storage::RocksChainStore& store,
+                         ChainView& view, ConsensusLoop& consensus, Gossip& gossip,
+                         const std::atomic<bool>& stopping, std::function<void(const Status&)> fail)
+    : io_(io),
+      options_(options),
+      node_id_(node_id),
+      validator_(validator),
+      view_(view),
+      consensus_(consensus),
+      gossip_(gossip),
+      stopping_(stopping),
+      fail_(std::move(fail)),
+      block_service_(
+          {consensus::ReplicaConfig{}.fetch_blocks_max,
+           options.config.p2p.frame_bytes_max > kEnvelopeSlack
+               ? options.config.p2p.frame_bytes_max - kEnvelopeSlack
+               : 0,
+           options.config.p2p.block_requests_per_second, options.config.p2p.block_requests_burst,
+           options.config.p2p.connections_max + options.genesis.validators.size(),
+           options.config.p2p.block_bytes_per_second},
+          store),
+      sync_(
+          io, options, validator, store, consensus, stopping,
+          SyncDriver::Hooks{[this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
+                              return send(peer, std::move(payload));
+                            },
+                            [this] { broadcast_status(); }, [this](const Status& s) { fail_(s); }}),
+      status_timer_(io) {}
+
+bool PeerNetwork::send(const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
+  return transport_ && transport_->send(peer, std::move(payload));
+}
+
+std::vector<PublicKey> PeerNetwork::peer_keys() const {
+  std::vector<PublicKey> keys;
+  keys.reserve(peers_.size());
+  for (const auto& [key, state] : peers_)
+    keys.push_back(key);
+  return keys;
+}
+
+void PeerNetwork::set_enabled(bool enabled) {
+  {
+    std::lock_guard lock(mutex_);
+    enabled_ = enabled;
+  }
+  boost::asio::post(io_, [this, enabled] {
+    if (stopping_ || !transport_) return;
+    transport_->set_enabled(enabled);
+    spdlog::warn("p2p: networking turned {} through the admin API", enabled ? "on" : "off");
+  });
+}
+
+rpc::NetworkView PeerNetwork::network_view() const {
+  std::lock_guard lock(mutex_);
+  return rpc::NetworkView{enabled_, connected_};
+}
+
+std::size_t PeerNetwork::peer_count() const {
+  std::lock_guard lock(mutex_);
+  return connected_.size();
+}
+
+std::uint64_t PeerNetwork::steady_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
 // ---- Starting and stopping -------------------------------------------------------------------
 
-Status Node::Impl::start_network() {
-  const P2pConfig& config = options.config.p2p;
+Status PeerNetwork::start() {
+  const P2pConfig& config = options_.config.p2p;
   p2p::TransportOptions t;
-  t.chain_id = options.genesis.chain_id;
+  t.chain_id = options_.genesis.chain_id;
   t.listen = config.listen;
   for (const std::string& text : config.peers) {
     LEDGER_ASSIGN_OR_RETURN(auto peer, p2p::parse_peer_address(text));
-    if (peer.key == node_id) continue;  // a shared peer list may name this node too
+    if (peer.key == node_id_) continue;  // a shared peer list may name this node too
     t.peers.push_back(std::move(peer));
   }
-  for (std::size_t i = 0; i < options.genesis.validators.size(); ++i) {
-    t.validators.insert(options.genesis.validators.at(i).key);
+  for (std::size_t i = 0; i < options_.genesis.validators.size(); ++i) {
+    t.validators.insert(options_.genesis.validators.at(i).key);
   }
   t.accept_unknown_peers = config.accept_unknown_peers;
   t.frame_bytes_max = config.frame_bytes_max;
@@ -45,53 +113,45 @@ Status Node::Impl::start_network() {
   t.write_timeout = std::chrono::milliseconds(config.write_timeout_ms);
   t.dial_backoff_min = std::chrono::milliseconds(config.dial_backoff_min_ms);
   t.dial_backoff_max = std::chrono::milliseconds(config.dial_backoff_max_ms);
-  sync = std::make_unique<SyncDriver>(
-      io, options, is_validator(), *store, consensus_loop, stopping,
-      SyncDriver::Hooks{[this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
-                          return transport && transport->send(peer, std::move(payload));
-                        },
-                        [this] { broadcast_status(); }, [this](const Status& s) { fail(s); }});
-  LEDGER_ASSIGN_OR_RETURN(transport, p2p::Transport::start(io, options.node_key, t, *this));
-  spdlog::info("p2p: node key {}, {} peers configured, {}", peer_name(node_id), t.peers.size(),
-               is_validator() ? "validator" : "full node");
-  gossip.start();
+  LEDGER_ASSIGN_OR_RETURN(transport_, p2p::Transport::start(io_, options_.node_key, t, *this));
+  spdlog::info("p2p: node key {}, {} peers configured, {}", peer_name(node_id_), t.peers.size(),
+               validator_ ? "validator" : "full node");
   schedule_status();
   return Status::ok();
 }
 
-void Node::Impl::stop_network() {
-  status_timer.cancel();
-  if (sync) sync->stop();
-  if (transport) transport->stop();
-  gossip.stop();  // admissions in progress refuse with kUnavailable (stopping is set)
+void PeerNetwork::stop() {
+  status_timer_.cancel();
+  sync_.stop();
+  if (transport_) transport_->stop();
 }
 
-void Node::Impl::publish_network() {
+void PeerNetwork::publish_peers() {
   std::vector<PublicKey> keys;
-  keys.reserve(peers.size());
-  for (const auto& [key, state] : peers)
+  keys.reserve(peers_.size());
+  for (const auto& [key, state] : peers_)
     keys.push_back(key);
-  std::lock_guard lock(network_mutex);
-  connected_peers = std::move(keys);
+  std::lock_guard lock(mutex_);
+  connected_ = std::move(keys);
 }
 
-void Node::Impl::on_connected(const PublicKey& peer) {
+void PeerNetwork::on_connected(const PublicKey& peer) {
   PeerState state;
-  state.validator = options.genesis.validators.contains(peer);
-  peers[peer] = state;
-  publish_network();
+  state.validator = options_.genesis.validators.contains(peer);
+  peers_[peer] = state;
+  publish_peers();
   // The transport logs the connection itself at info.
   spdlog::debug("p2p: peer {} ({}) ready, {} peers", peer_name(peer),
-                state.validator ? "validator" : "full node", peers.size());
+                state.validator ? "validator" : "full node", peers_.size());
   send_status(peer);
 }
 
-void Node::Impl::on_disconnected(const PublicKey& peer) {
-  peers.erase(peer);
-  block_service.forget_peer(peer);
-  publish_network();
-  spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers.size());
-  if (sync) sync->on_peer_gone(peer);
+void PeerNetwork::on_disconnected(const PublicKey& peer) {
+  peers_.erase(peer);
+  block_service_.forget_peer(peer);
+  publish_peers();
+  spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers_.size());
+  sync_.on_peer_gone(peer);
 }
 
 // ---- Incoming frames --------------------------------------------------------------------------
@@ -162,8 +222,8 @@ constexpr std::size_t kSmallEnvelopeBytesMax = 1024;
 // Checks what a frame is, who sent it and whether it was asked for before parsing or decoding
 // it (issue 11, point 6): a frame can be frame_bytes_max long. Allocation failures while
 // parsing are caught here, at the edge: they drop the frame, never the process.
-void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
-  if (stopping) return;
+void PeerNetwork::on_frame(const PublicKey& peer, Bytes payload) {
+  if (stopping_) return;
   const auto field = peek_envelope(payload);
   if (!field) {
     spdlog::warn("p2p: {} sent a frame that is not an Envelope ({} bytes); ignored",
@@ -171,7 +231,7 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
     return;
   }
   if (field->number == kConsensusField) return on_consensus_message(peer, field->body);
-  if (field->number == kSyncResponseField && !sync->awaits_response_from(peer)) {
+  if (field->number == kSyncResponseField && !sync_.awaits_response_from(peer)) {
     spdlog::debug("sync: unsolicited response from {} ({} bytes) dropped unread", peer_name(peer),
                   payload.size());
     return;
@@ -181,16 +241,16 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
   if (field->number == kTransactionsField || field->number == kSyncResponseField) {
     const auto entries = count_entries(field->body);
     const std::size_t entries_max = field->number == kTransactionsField
-                                        ? options.config.p2p.gossip_batch_max
-                                        : std::size_t{options.config.p2p.sync_blocks_max} +
-                                              2 * options.config.consensus.pending_blocks_max;
+                                        ? options_.config.p2p.gossip_batch_max
+                                        : std::size_t{options_.config.p2p.sync_blocks_max} +
+                                              2 * options_.config.consensus.pending_blocks_max;
     if (!entries || *entries > entries_max) {
       spdlog::warn("p2p: {} sent a {} with {} entries, above the {} allowed; ignored unparsed",
                    peer_name(peer),
                    field->number == kTransactionsField ? "gossip batch" : "sync response",
                    entries ? std::to_string(*entries) : std::string("malformed"), entries_max);
       // For block sync, as good as no answer: the peer fails this request.
-      if (field->number == kSyncResponseField) sync->on_response(peer, wire::SyncResponse{});
+      if (field->number == kSyncResponseField) sync_.on_response(peer, wire::SyncResponse{});
       return;
     }
   }
@@ -212,22 +272,22 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
       return;  // handled above, unparsed
     case wire::Envelope::kTransactions: {
       auto* txs = envelope.mutable_transactions()->mutable_transactions();
-      gossip.on_batch(peer, std::vector<std::string>(std::make_move_iterator(txs->begin()),
-                                                     std::make_move_iterator(txs->end())));
+      gossip_.on_batch(peer, std::vector<std::string>(std::make_move_iterator(txs->begin()),
+                                                      std::make_move_iterator(txs->end())));
       return;
     }
     case wire::Envelope::kStatus: {
-      if (!small || !peers.contains(peer)) break;
-      sync->on_peer_status(peer, envelope.status().committed_height());
+      if (!small || !peers_.contains(peer)) break;
+      sync_.on_peer_status(peer, envelope.status().committed_height());
       return;
     }
     case wire::Envelope::kSyncRequest:
       if (!small) break;
-      sync->on_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
+      sync_.on_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
                                                 envelope.sync_request().count()});
       return;
     case wire::Envelope::kSyncResponse:
-      sync->on_response(peer, envelope.sync_response());
+      sync_.on_response(peer, envelope.sync_response());
       return;
     case wire::Envelope::BODY_NOT_SET:
       break;
@@ -239,7 +299,7 @@ void Node::Impl::on_frame(const PublicKey& peer, Bytes payload) {
 // The kind and the sender are checked before the body is decoded: block requests from anyone,
 // everything else only from validators, to a validator, and block responses only from a
 // validator this node asked.
-void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
+void PeerNetwork::on_consensus_message(const PublicKey& peer, ByteView bytes) {
   const auto kind = consensus::peek_message_kind(bytes);
   if (!kind.is_ok()) {
     spdlog::warn("p2p: {} sent an undecodable consensus message: {}", peer_name(peer),
@@ -247,14 +307,14 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
     return;
   }
   if (*kind != consensus::MessageKind::kBlockRequest) {
-    if (!consensus_loop.replica()) return;  // a full node does not take part in consensus
-    if (!options.genesis.validators.contains(peer)) {
+    if (!consensus_.replica()) return;  // a full node does not take part in consensus
+    if (!options_.genesis.validators.contains(peer)) {
       spdlog::debug("p2p: {} from non-validator {} ({} bytes) ignored unread",
                     consensus::message_kind_name(*kind), peer_name(peer), bytes.size());
       return;
     }
     if (*kind == consensus::MessageKind::kBlockResponse &&
-        !consensus_loop.replica()->awaits_block_response_from(peer)) {
+        !consensus_.replica()->awaits_block_response_from(peer)) {
       spdlog::debug("p2p: unsolicited block response from {} ({} bytes) dropped unread",
                     peer_name(peer), bytes.size());
       return;
@@ -262,8 +322,7 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
   }
   std::optional<StatusOr<consensus::Message>> message;
   try {
-    message.emplace(
-        consensus::decode_message(bytes, consensus_loop.replica_config().message_limits()));
+    message.emplace(consensus::decode_message(bytes, consensus_.replica_config().message_limits()));
   } catch (const std::bad_alloc&) {
     spdlog::error("p2p: out of memory decoding a {}-byte consensus message from {}; dropped",
                   bytes.size(), peer_name(peer));
@@ -278,16 +337,15 @@ void Node::Impl::on_consensus_message(const PublicKey& peer, ByteView bytes) {
     answer_block_request(peer, *request);
     return;
   }
-  consensus_loop.on_message(peer, message->value());
+  consensus_.on_message(peer, message->value());
 }
 
 // The block service answers from the replica's tree, then the chain store, within the peer's
 // request rate.
-void Node::Impl::answer_block_request(const PublicKey& peer,
-                                      const consensus::BlockRequest& request) {
-  auto response = block_service.answer(
-      peer, request, consensus_loop.replica() ? &consensus_loop.replica()->tree() : nullptr,
-      steady_ms());
+void PeerNetwork::answer_block_request(const PublicKey& peer,
+                                       const consensus::BlockRequest& request) {
+  auto response = block_service_.answer(
+      peer, request, consensus_.replica() ? &consensus_.replica()->tree() : nullptr, steady_ms());
   if (!response) {
     spdlog::debug(
         "p2p: block request from {} dropped: above p2p.block_requests_per_second or "
@@ -302,19 +360,19 @@ void Node::Impl::answer_block_request(const PublicKey& peer,
 
 // ---- Outgoing consensus messages -----------------------------------------------------------
 
-void Node::Impl::send_messages(std::vector<consensus::OutgoingMessage> messages) {
-  if (!transport) return;
+void PeerNetwork::send_messages(std::vector<consensus::OutgoingMessage> messages) {
+  if (!transport_) return;
   for (auto& outgoing : messages) {
     Bytes encoded = consensus::encode_message(outgoing.message);
     // A block response may not fit a frame: send fewer blocks (the asker asks again).
     if (auto* response = std::get_if<consensus::BlockResponse>(&outgoing.message)) {
-      while (encoded.size() + kEnvelopeSlack > options.config.p2p.frame_bytes_max &&
+      while (encoded.size() + kEnvelopeSlack > options_.config.p2p.frame_bytes_max &&
              !response->blocks.empty()) {
         response->blocks.pop_back();
         encoded = consensus::encode_message(outgoing.message);
       }
     }
-    if (encoded.size() + kEnvelopeSlack > options.config.p2p.frame_bytes_max) {
+    if (encoded.size() + kEnvelopeSlack > options_.config.p2p.frame_bytes_max) {
       spdlog::error("p2p: a {} message of {} bytes does not fit p2p.frame_bytes_max; not sent",
                     consensus::message_kind_name(consensus::message_kind(outgoing.message)),
                     encoded.size());
@@ -324,47 +382,47 @@ void Node::Impl::send_messages(std::vector<consensus::OutgoingMessage> messages)
     envelope.set_consensus(as_string(encoded));
     const auto payload = serialize(envelope);
     if (outgoing.to) {
-      if (*outgoing.to == node_id) continue;
-      if (!transport->send(*outgoing.to, payload)) {
+      if (*outgoing.to == node_id_) continue;
+      if (!transport_->send(*outgoing.to, payload)) {
         spdlog::debug("p2p: {} for {} not sent: not connected",
                       consensus::message_kind_name(consensus::message_kind(outgoing.message)),
                       peer_name(*outgoing.to));
       }
       continue;
     }
-    for (const auto& [key, state] : peers) {
-      if (state.validator) transport->send(key, payload);
+    for (const auto& [key, state] : peers_) {
+      if (state.validator) transport_->send(key, payload);
     }
   }
 }
 
 // ---- Peer status --------------------------------------------------------------------------
 
-void Node::Impl::schedule_status() {
-  status_timer.expires_after(std::chrono::milliseconds(options.config.p2p.status_interval_ms));
-  status_timer.async_wait([this](const boost::system::error_code& error) {
-    if (error || stopping) return;
+void PeerNetwork::schedule_status() {
+  status_timer_.expires_after(std::chrono::milliseconds(options_.config.p2p.status_interval_ms));
+  status_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error || stopping_) return;
     broadcast_status();
-    publish_network();
-    sync->poll();
+    publish_peers();
+    sync_.poll();
     schedule_status();
   });
 }
 
-void Node::Impl::send_status(const PublicKey& peer) {
-  if (!transport) return;
+void PeerNetwork::send_status(const PublicKey& peer) {
+  if (!transport_) return;
   wire::Envelope envelope;
   wire::PeerStatus* status = envelope.mutable_status();
-  const PublishedTip tip = view.tip();
+  const PublishedTip tip = view_.tip();
   status->set_committed_height(tip.height);
   status->set_committed_id(as_string(Bytes(tip.block_id.bytes.begin(), tip.block_id.bytes.end())));
-  status->set_round(consensus_loop.current_round());
-  status->set_validator(is_validator());
-  transport->send(peer, serialize(envelope));
+  status->set_round(consensus_.current_round());
+  status->set_validator(validator_);
+  transport_->send(peer, serialize(envelope));
 }
 
-void Node::Impl::broadcast_status() {
-  for (const auto& [peer, state] : peers)
+void PeerNetwork::broadcast_status() {
+  for (const auto& [peer, state] : peers_)
     send_status(peer);
 }
 
