@@ -426,6 +426,12 @@ void Replica::handle_vote(Actions& out, const PublicKey& from, const Vote& vote)
     return;
   }
   if (pending_.contains(vote)) return;  // duplicate: already verified and counted
+  // Before the signature check: a replayed far-future vote must cost nothing.
+  if (!pending_.in_window(round)) {
+    reject(out, RejectReason::kFutureRound, from,
+           "vote for round " + str(round) + " is beyond the vote window");
+    return;
+  }
   if (Status s = safety_.verifier().verify_vote(vote); !s.is_ok()) {
     reject(out,
            config_.validators.contains(vote.signer) ? RejectReason::kBadSignature

@@ -57,6 +57,9 @@ class PendingVotes {
   TimeoutAddition add_timeout(const Timeout& timeout);
 
   std::size_t rounds_kept() const { return votes_.size() + timeouts_.size(); }
+  // Whether a vote or timeout of `round` would be kept (not kOutOfWindow): callers check this
+  // before spending a signature verification on the message.
+  bool in_window(std::uint64_t round) const;
 
  private:
   struct RoundVotes {
@@ -68,8 +71,6 @@ class PendingVotes {
     std::uint64_t power = 0;                 // sum of powers of by_signer
     bool tc_formed = false;
   };
-  bool in_window(std::uint64_t round) const;
-
   const ValidatorSet* validators_;  // non-owning; outlives this
   std::size_t rounds_max_;          // >= 1
   std::uint64_t lowest_round_ = 0;

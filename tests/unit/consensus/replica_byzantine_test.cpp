@@ -300,6 +300,21 @@ TEST_F(ReplicaByzantineTest, Proposal_FarFutureProposalsDoNotEvictTheCurrentRoun
   EXPECT_EQ(second.evidence.size(), 1u);
 }
 
+// Point 7: a vote for a round beyond the vote window is refused before its signature is
+// checked (attacker review: replaying one signed far-future vote cost a verification per copy).
+TEST_F(ReplicaByzantineTest, Vote_BeyondTheWindowRefusedBeforeItsSignatureIsChecked) {
+  auto r = c_.replica(0, store_);
+  const std::uint64_t round = 4 * 1000 + 3;  // replica 0 leads round + 1
+  Block future = c_.block(c_.genesis(), round, c_.gqc());
+  for (int copy = 0; copy < 3; ++copy) {
+    Vote v = c_.vote(1, future);
+    v.signature.bytes[copy] ^= 1;  // a different bad signature each copy
+    Actions a = r->on_vote(c_.key(1), v);
+    EXPECT_TRUE(rejected(a, RejectReason::kFutureRound));
+    EXPECT_FALSE(rejected(a, RejectReason::kBadSignature));
+  }
+}
+
 // Point 7: a stale timeout is refused before any signature is checked (it used to verify its
 // high QC first, so a flood of stale timeouts cost a quorum of verifications each).
 TEST_F(ReplicaByzantineTest, Timeout_StaleRefusedBeforeAnyVerification) {
