@@ -195,4 +195,22 @@ inline bool rejected(const Actions& a, RejectReason reason) {
                      [&](const Rejection& r) { return r.reason == reason; });
 }
 
+// A four-validator chain and a safety store, with the first blocks of consecutive rounds: round
+// r is led by validator r % 4, and QC(b[r+1]) commits b[r]. The base of the replica tests.
+class ReplicaFixture : public ::testing::Test {
+ protected:
+  TestChain c_;
+  storage::MemorySafetyStore store_;
+  Block b1_ = c_.block(c_.genesis(), 1, c_.gqc());
+  QuorumCert qc1_ = c_.qc(b1_);
+  Block b2_ = c_.block(b1_, 2, qc1_);
+  QuorumCert qc2_ = c_.qc(b2_);
+  Block b3_ = c_.block(b2_, 3, qc2_);
+
+  // `b` as its proposer sends it.
+  Actions propose(Replica& r, const Block& b, std::optional<TimeoutCert> tc = {}) {
+    return r.on_proposal(b.header.proposer, c_.proposal(b, std::move(tc)));
+  }
+};
+
 }  // namespace ledger::consensus::testing

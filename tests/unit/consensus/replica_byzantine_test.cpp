@@ -16,19 +16,8 @@ using testing::rejected;
 using testing::sent;
 using testing::TestChain;
 
-class ReplicaByzantineTest : public ::testing::Test {
+class ReplicaByzantineTest : public testing::ReplicaFixture {
  protected:
-  TestChain c_;
-  storage::MemorySafetyStore store_;
-  // Leaders: round r is led by validator r % 4.
-  Block b1_ = c_.block(c_.genesis(), 1, c_.gqc());
-  QuorumCert qc1_ = c_.qc(b1_);
-  Block b2_ = c_.block(b1_, 2, qc1_);
-  QuorumCert qc2_ = c_.qc(b2_);
-
-  Actions propose(Replica& r, const Block& b, std::optional<TimeoutCert> tc = {}) {
-    return r.on_proposal(b.header.proposer, c_.proposal(b, std::move(tc)));
-  }
   // A validly signed transfer between two validator keys (content does not matter here).
   SignedTransfer transfer(std::uint64_t nonce) const {
     Transfer t;

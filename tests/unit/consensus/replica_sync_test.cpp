@@ -14,16 +14,8 @@ using testing::rejected;
 using testing::sent;
 using testing::TestChain;
 
-class ReplicaSyncTest : public ::testing::Test {
+class ReplicaSyncTest : public testing::ReplicaFixture {
  protected:
-  TestChain c_;
-  storage::MemorySafetyStore store_;
-  // Round r is led by validator r % 4; consecutive rounds, so QC(b[r+1]) commits b[r].
-  Block b1_ = c_.block(c_.genesis(), 1, c_.gqc());
-  QuorumCert qc1_ = c_.qc(b1_);
-  Block b2_ = c_.block(b1_, 2, qc1_);
-  QuorumCert qc2_ = c_.qc(b2_);
-  Block b3_ = c_.block(b2_, 3, qc2_);
   QuorumCert qc3_ = c_.qc(b3_);
   Block b4_ = c_.block(b3_, 4, qc3_);
   QuorumCert qc4_ = c_.qc(b4_);
@@ -31,9 +23,6 @@ class ReplicaSyncTest : public ::testing::Test {
   QuorumCert qc5_ = c_.qc(b5_);
   Block b6_ = c_.block(b5_, 6, qc5_);
 
-  Actions propose(Replica& r, const Block& b, std::optional<TimeoutCert> tc = {}) {
-    return r.on_proposal(b.header.proposer, c_.proposal(b, std::move(tc)));
-  }
   static bool forgets(const Actions& a, const Hash& id) {
     return std::find(a.blocks_to_forget.begin(), a.blocks_to_forget.end(), id) !=
            a.blocks_to_forget.end();

@@ -12,21 +12,7 @@ using testing::rejected;
 using testing::sent;
 using testing::TestChain;
 
-class ReplicaTest : public ::testing::Test {
- protected:
-  TestChain c_;
-  storage::MemorySafetyStore store_;
-  // Leaders: round r is led by validator r % 4.
-  Block b1_ = c_.block(c_.genesis(), 1, c_.gqc());
-  QuorumCert qc1_ = c_.qc(b1_);
-  Block b2_ = c_.block(b1_, 2, qc1_);
-  QuorumCert qc2_ = c_.qc(b2_);
-  Block b3_ = c_.block(b2_, 3, qc2_);
-
-  Actions propose(Replica& r, const Block& b, std::optional<TimeoutCert> tc = {}) {
-    return r.on_proposal(b.header.proposer, c_.proposal(b, std::move(tc)));
-  }
-};
+class ReplicaTest : public testing::ReplicaFixture {};
 
 TEST_F(ReplicaTest, Proposal_VoteGoesToNextRoundLeader) {
   auto r = c_.replica(0, store_);
