@@ -17,6 +17,11 @@ Gossip::Gossip(boost::asio::io_context& io, Config config, Hooks hooks,
                const std::atomic<bool>& stopping)
     : config_(config), hooks_(std::move(hooks)), stopping_(stopping), timer_(io) {}
 
+Gossip::~Gossip() {
+  admission_pool_.stop();
+  admission_pool_.join();
+}
+
 void Gossip::start() {
   schedule();
 }

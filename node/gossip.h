@@ -48,6 +48,9 @@ class Gossip {
   // `stopping` is the node's shutdown flag; both must outlive this object.
   Gossip(boost::asio::io_context& io, Config config, Hooks hooks,
          const std::atomic<bool>& stopping);
+  // Stops the admission thread and waits for an admission in progress to finish, while the
+  // queue it may still append to is alive.
+  ~Gossip();
   Gossip(const Gossip&) = delete;
   Gossip& operator=(const Gossip&) = delete;
 

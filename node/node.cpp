@@ -82,13 +82,14 @@ Node::Impl::Impl(NodeOptions opts, std::unique_ptr<storage::RocksChainStore> sto
              Gossip::Config{options.config.p2p.gossip_batch_max,
                             options.config.p2p.frame_bytes_max - kEnvelopeSlack,
                             options.config.p2p.gossip_interval_ms},
-             Gossip::Hooks{[this](const SignedTransfer& tx, const PublicKey& origin) {
-                             return admit(tx, origin);
-                           },
-                           [this] { return network->peer_keys(); },
-                           [this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
-                             network->send(peer, std::move(payload));
-                           }},
+             Gossip::Hooks{
+                 [this](const SignedTransfer& tx, const PublicKey& origin) {
+                   return admit(tx, origin);
+                 },
+                 [this] { return network ? network->peer_keys() : std::vector<PublicKey>{}; },
+                 [this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
+                   if (network) network->send(peer, std::move(payload));
+                 }},
              stopping) {}
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -59,12 +59,14 @@ struct Node::Impl {
   ChainView view;                // what gRPC readers see: the published tip (thread-safe)
   ConsensusLoop consensus_loop;  // the replica and its timers (loop thread; wake_proposer: any)
   Gossip gossip;                 // queue: any thread; batches: loop thread
-  std::unique_ptr<rpc::RpcServer> rpc_server;
   std::unique_ptr<PeerNetwork> network;  // the transport and its routing (set by open)
 
   boost::asio::signal_set signals{io};
   Status fatal;  // loop thread only
   bool run_called = false;
+  // Declared last, so destroyed first: gRPC threads read the members above until it is gone
+  // (run() may return early, on an error, with the server still serving).
+  std::unique_ptr<rpc::RpcServer> rpc_server;
 };
 
 }  // namespace ledger::node
