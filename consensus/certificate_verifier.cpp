@@ -104,6 +104,17 @@ const QuorumCert* CertificateVerifier::known_qc(const VoteData& data) const {
   return it == by_data_.end() ? nullptr : &it->second;
 }
 
+bool CertificateVerifier::has_verdict(const QuorumCert& qc) const {
+  if (qc.round() == 0) return true;
+  const Hash digest = qc_digest(qc);
+  return cached(digest) || failed(digest);
+}
+
+bool CertificateVerifier::has_verdict(const TimeoutCert& tc) const {
+  const Hash digest = tc_digest(tc);
+  return cached(digest) || failed(digest);
+}
+
 Status CertificateVerifier::verify_qc(const QuorumCert& qc) {
   if (qc.round() == 0) return ledger::verify_qc(qc, chain_id_, validators_, genesis_qc_);
   const Hash digest = qc_digest(qc);

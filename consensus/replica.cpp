@@ -45,6 +45,8 @@ const char* reject_reason_name(RejectReason reason) {
       return "resource_exhausted";
     case RejectReason::kConflictsWithCommit:
       return "conflicts_with_commit";
+    case RejectReason::kNotChecked:
+      return "not_checked";
     case RejectReason::kSafetyRefused:
       return "safety_refused";
     case RejectReason::kBadPayload:
@@ -225,8 +227,10 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
                leader(h.round).hex());
     return false;
   }
+  if (!may_check(out, from, "proposal")) return false;
   if (!verify_signature(h.proposer, proposal_signing_hash(config_.chain_id, id, p.tc),
                         p.signature)) {
+    charge_failed_check(from);
     reject(out, RejectReason::kBadSignature, from, "bad proposal signature, round " + str(h.round));
     return false;
   }
@@ -275,12 +279,17 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
       }
     }
   }
+  if (!may_check(out, from, "proposal QC", safety_.verifier().has_verdict(qc))) return false;
+  const std::uint64_t checks = safety_.verifier().checks_run();
   if (Status s = safety_.verifier().verify_qc(qc); !s.is_ok()) {
+    charge_failed_check(from, checks);
     reject(out, RejectReason::kInvalidCertificate, from, "proposal QC: " + s.message());
     return false;
   }
   if (p.tc) {
+    if (!may_check(out, from, "proposal TC", safety_.verifier().has_verdict(*p.tc))) return false;
     if (Status s = safety_.verifier().verify_tc(*p.tc); !s.is_ok()) {
+      charge_failed_check(from, checks);
       reject(out, RejectReason::kInvalidCertificate, from, "proposal TC: " + s.message());
       return false;
     }
@@ -432,11 +441,12 @@ void Replica::handle_vote(Actions& out, const PublicKey& from, const Vote& vote)
            "vote for round " + str(round) + " is beyond the vote window");
     return;
   }
+  if (!may_check(out, from, "vote")) return;
   if (Status s = safety_.verifier().verify_vote(vote); !s.is_ok()) {
-    reject(out,
-           config_.validators.contains(vote.signer) ? RejectReason::kBadSignature
-                                                    : RejectReason::kNonValidator,
-           from, s.message());
+    const bool validator = config_.validators.contains(vote.signer);
+    if (validator) charge_failed_check(from);  // a non-validator signer costs no check
+    reject(out, validator ? RejectReason::kBadSignature : RejectReason::kNonValidator, from,
+           s.message());
     return;
   }
   VoteAddition added = pending_.add_vote(vote);

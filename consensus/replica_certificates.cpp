@@ -161,7 +161,10 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
     reject(out, RejectReason::kNonValidator, from, "timeout by non-validator " + t.signer.hex());
     return out;
   }
+  if (!may_check(out, from, "timeout")) return out;
+  const std::uint64_t checks = safety_.verifier().checks_run();
   if (Status s = safety_.verifier().verify_timeout(t); !s.is_ok()) {
+    charge_failed_check(from, checks);
     reject(out, RejectReason::kBadSignature, from, s.message());
     return out;
   }
@@ -200,7 +203,10 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
 }
 
 bool Replica::apply_tc_from(Actions& out, const TimeoutCert& tc, const PublicKey& from) {
+  if (!may_check(out, from, "TC", safety_.verifier().has_verdict(tc))) return false;
+  const std::uint64_t checks = safety_.verifier().checks_run();
   if (Status s = safety_.verifier().verify_tc(tc); !s.is_ok()) {
+    charge_failed_check(from, checks);
     reject(out, RejectReason::kInvalidCertificate, from, "TC: " + s.message());
     return false;
   }
@@ -213,6 +219,31 @@ Actions Replica::on_timeout_cert(const PublicKey& from, const TimeoutCert& tc) {
   if (high_tc_ && tc.round <= high_tc_->round) return out;  // nothing new
   apply_tc_from(out, tc, from);
   return out;
+}
+
+// ---- Check budget --------------------------------------------------------------------------
+
+bool Replica::may_check(Actions& out, const PublicKey& from, const char* what, bool free) {
+  if (free) return true;
+  auto it = failed_check_round_.find(from);
+  if (it == failed_check_round_.end() || it->second != current_round_) return true;
+  reject(out, RejectReason::kNotChecked, from,
+         std::string(what) +
+             " not checked: this validator sent a signature or certificate that "
+             "failed verification in round " +
+             str(current_round_));
+  return false;
+}
+
+void Replica::charge_failed_check(const PublicKey& from, std::uint64_t checks_before) {
+  if (safety_.verifier().checks_run() != checks_before) charge_failed_check(from);
+}
+
+void Replica::charge_failed_check(const PublicKey& from) {
+  // Only validators are remembered, so the map never outgrows the validator set; the replica's
+  // own inputs are never refused.
+  if (from == public_key() || !config_.validators.contains(from)) return;
+  failed_check_round_[from] = current_round_;
 }
 
 }  // namespace ledger::consensus

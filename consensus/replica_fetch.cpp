@@ -239,7 +239,11 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
       reject(out, RejectReason::kWrongChain, from, "fetched block of chain " + h.chain_id);
       return out;
     }
+    if (!may_check(out, from, "fetched block QC", safety_.verifier().has_verdict(h.parent_qc)))
+      return out;
+    const std::uint64_t checks = safety_.verifier().checks_run();
     if (Status s = safety_.verifier().verify_qc(h.parent_qc); !s.is_ok()) {
+      charge_failed_check(from, checks);
       reject(out, RejectReason::kInvalidCertificate, from, "fetched block QC: " + s.message());
       return out;
     }

@@ -188,6 +188,24 @@ void visit_keys(Config& c, Visitor& v) {
             "that blocks fill under load. Must be below the genesis round_timeout_ms.");
   v.integer("pending_blocks_max", c.consensus.pending_blocks_max, Range{16, 1'000'000},
             "Uncommitted blocks kept.");
+  v.integer("vote_rounds_max", c.consensus.vote_rounds_max, Range{2, 1000},
+            "Rounds, from the current one, whose votes and timeouts are kept; a vote for a "
+            "round beyond is refused before its signature is checked.");
+  v.integer("verified_certs_max", c.consensus.verified_certs_max, Range{1, 1'000'000},
+            "Certificates remembered as verified, so that copies cost no signature check.");
+  v.integer("failed_certs_max", c.consensus.failed_certs_max, Range{1, 1'000'000},
+            "Certificates remembered as invalid, so that a resent one costs no signature check.");
+  v.integer("evidence_max", c.consensus.evidence_max, Range{1, 100'000},
+            "Equivocation evidence kept in memory, oldest dropped first.");
+  v.integer("proposals_seen_max", c.consensus.proposals_seen_max, Range{2, 100'000},
+            "Rounds whose first proposal is remembered, to detect a leader that proposes twice.");
+  v.integer("fetches_inflight_max", c.consensus.fetches_inflight_max, Range{1, 1024},
+            "Outstanding requests for missing blocks.");
+  v.integer("fetch_attempts_max", c.consensus.fetch_attempts_max, Range{1, 1000},
+            "Validators asked for one missing block before the request is given up.");
+  v.integer("payload_check_attempts_max", c.consensus.payload_check_attempts_max, Range{1, 100},
+            "Checks of one proposal's transactions while this node's own check fails "
+            "transiently (a failed read, say); the proposal is not voted for after the last.");
 
   v.section("p2p", "Peer-to-peer networking: consensus messages, transaction gossip, block sync.");
   v.string("listen", c.p2p.listen, check_host_port,

@@ -56,6 +56,14 @@ StatusOr<consensus::ReplicaConfig> replica_config_of(const NodeOptions& o) {
       consensus::PacemakerConfig::from_params(o.genesis.consensus, o.config.consensus.tick_ms);
   config.block_limits = o.genesis.consensus.block_limits();
   config.pending_blocks_max = o.config.consensus.pending_blocks_max;
+  config.vote_rounds_max = o.config.consensus.vote_rounds_max;
+  config.verified_certs_max = o.config.consensus.verified_certs_max;
+  config.failed_certs_max = o.config.consensus.failed_certs_max;
+  config.evidence_max = o.config.consensus.evidence_max;
+  config.proposals_seen_max = o.config.consensus.proposals_seen_max;
+  config.fetches_inflight_max = o.config.consensus.fetches_inflight_max;
+  config.fetch_attempts_max = o.config.consensus.fetch_attempts_max;
+  config.payload_check_attempts_max = o.config.consensus.payload_check_attempts_max;
   LEDGER_RETURN_IF_ERROR(config.validate());
   return config;
 }

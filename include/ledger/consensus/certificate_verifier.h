@@ -57,6 +57,11 @@ class CertificateVerifier {
   // from other signer subsets then cost no verification. Valid until the next verify_* call.
   const QuorumCert* known_qc(const VoteData& data) const;
 
+  // Whether verify_qc / verify_tc would answer without checking a signature: the certificate is
+  // in either cache, or is a round-0 QC (compared with the genesis QC).
+  bool has_verdict(const QuorumCert& qc) const;
+  bool has_verdict(const TimeoutCert& tc) const;
+
   const std::string& chain_id() const { return chain_id_; }
   const ValidatorSet& validators() const { return validators_; }
   const QuorumCert& genesis_qc() const { return genesis_qc_; }

@@ -111,6 +111,7 @@ enum class RejectReason : std::uint8_t {
   kSafetyRefused,        // not Byzantine: SafetyRules refused to sign (e.g. already timed out)
   kBadPayload,           // on_payload: wrong round/leader, timestamp not after the parent
   kInvalidPayload,       // a proposal whose payload the host's check refused
+  kNotChecked,           // from a validator that sent a bad signature or certificate this round
 };
 
 const char* reject_reason_name(RejectReason reason);
@@ -297,6 +298,17 @@ class Replica {
 
   // Rejections and evidence.
   void reject(Actions& out, RejectReason reason, const PublicKey& from, std::string message);
+  // The check budget of a peer (replica_certificates.cpp). A validator that sent a signature or
+  // certificate that failed verification gets nothing more checked until this replica's round
+  // moves: an honest validator never sends one, and each new bad certificate (another signer
+  // subset, another bad byte: the failed-certificate cache cannot recognise it) would cost up to
+  // a quorum of signature checks. may_check() rejects (kNotChecked) when the budget is spent;
+  // `free` when the check would be answered from the verifier's caches. A failure spends the
+  // budget only if it cost a signature check: `checks_before` is the verifier's checks_run()
+  // before the certificate's check (a certificate refused for its power alone cost nothing).
+  bool may_check(Actions& out, const PublicKey& from, const char* what, bool free = false);
+  void charge_failed_check(const PublicKey& from);
+  void charge_failed_check(const PublicKey& from, std::uint64_t checks_before);
   void record_evidence(Actions& out, Evidence evidence);
 
   // Certificates (replica_certificates.cpp).
@@ -371,6 +383,9 @@ class Replica {
   std::map<Hash, Block> orphans_;
   std::deque<Evidence> evidence_;    // at most evidence_max, oldest dropped first
   std::size_t next_fetch_peer_ = 0;  // rotates fetch retries over the validators
+  // Per validator peer (never more than the validator set): the round in which a signature or
+  // certificate it sent failed verification (may_check).
+  std::map<PublicKey, std::uint64_t> failed_check_round_;
 };
 
 }  // namespace ledger::consensus

@@ -30,6 +30,16 @@ struct ConsensusConfig {
   // a block collects more than one transaction under load. Also below round_timeout_ms.
   std::uint64_t block_interval_ms = 0;    // 0..60000
   std::size_t pending_blocks_max = 1024;  // 16..1000000: uncommitted blocks kept
+  // Bounds on what peers' consensus messages can make the replica keep or redo
+  // (consensus::ReplicaConfig has the meaning of each; docs/operator.md the ranges).
+  std::size_t vote_rounds_max = 8;               // 2..1000: rounds of votes and timeouts kept
+  std::size_t verified_certs_max = 256;          // 1..1000000: certificates known valid
+  std::size_t failed_certs_max = 256;            // 1..1000000: certificates known invalid
+  std::size_t evidence_max = 64;                 // 1..100000: equivocation evidence kept
+  std::size_t proposals_seen_max = 64;           // 2..100000: rounds whose proposal is kept
+  std::size_t fetches_inflight_max = 8;          // 1..1024: outstanding block requests
+  std::uint32_t fetch_attempts_max = 8;          // 1..1000: validators asked for one block
+  std::uint32_t payload_check_attempts_max = 4;  // 1..100: checks of one proposal's payload
 
   friend bool operator==(const ConsensusConfig&, const ConsensusConfig&) = default;
 };

@@ -439,10 +439,81 @@ TEST_F(ReplicaByzantineTest, Timeout_RepeatedBadHighQcIsVerifiedOnce) {
   const std::uint64_t before = r->certificate_checks_run();
   for (int copy = 0; copy < 100; ++copy) {
     Actions a = r->on_timeout(c_.key(1), {t, {}});
-    EXPECT_TRUE(rejected(a, RejectReason::kBadSignature)) << "copy " << copy;
+    // After the first, its sender's check budget for the round is spent (CheckBudget_*).
+    EXPECT_TRUE(rejected(a, copy == 0 ? RejectReason::kBadSignature : RejectReason::kNotChecked))
+        << "copy " << copy;
   }
   EXPECT_EQ(r->certificate_checks_run() - before, 2u);  // the timeout signature, the QC
   EXPECT_EQ(r->high_qc(), c_.gqc());
+}
+
+// Attacker review (point 7): the failed-certificate cache recognises a certificate by its bytes,
+// so a Byzantine validator that changes one bad signature byte per copy (or the signer subset)
+// made every copy cost a quorum of signature checks. Once a signature or certificate it sent has
+// failed, nothing more it sends is checked until the round moves; an honest validator is not
+// affected, and the budget comes back in the next round.
+TEST_F(ReplicaByzantineTest, CheckBudget_VariedBadCertificatesCostOneCheckPerRound) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  const std::uint64_t before = r->certificate_checks_run();
+  for (int copy = 0; copy < 50; ++copy) {
+    Timeout t = c_.timeout(1, 3, qc1_);
+    t.high_qc.signatures.back().signature.bytes[copy % 32] ^= static_cast<std::uint8_t>(1 + copy);
+    Actions a = r->on_timeout(c_.key(1), {t, {}});
+    ASSERT_EQ(a.rejections.size(), 1u) << "copy " << copy;
+    EXPECT_EQ(a.rejections[0].reason,
+              copy == 0 ? RejectReason::kBadSignature : RejectReason::kNotChecked)
+        << "copy " << copy;
+    TimeoutCert bogus = c_.tc(10 + copy, c_.gqc());
+    bogus.entries.back().signature.bytes[5] ^= 1;
+    EXPECT_TRUE(rejected(r->on_timeout_cert(c_.key(1), bogus), RejectReason::kNotChecked));
+  }
+  EXPECT_EQ(r->certificate_checks_run() - before, 2u);  // the first timeout's signature and QC
+  EXPECT_EQ(r->high_qc(), c_.gqc());
+  EXPECT_EQ(r->current_round(), 3u);
+  // Another validator is checked as before: its timeout counts.
+  EXPECT_TRUE(r->on_timeout(c_.key(2), {c_.timeout(2, 3, c_.gqc()), {}}).rejections.empty());
+  EXPECT_EQ(r->certificate_checks_run() - before, 3u);
+  // The round moves: validator 1 is checked again, once.
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(3, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 4u);
+  const std::uint64_t next_round = r->certificate_checks_run();
+  Timeout t = c_.timeout(1, 4, qc1_);
+  t.high_qc.signatures.front().signature.bytes[0] ^= 1;
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(1), {t, {}}), RejectReason::kBadSignature));
+  t.high_qc.signatures.front().signature.bytes[1] ^= 1;
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(1), {t, {}}), RejectReason::kNotChecked));
+  EXPECT_EQ(r->certificate_checks_run() - next_round, 2u);
+}
+
+// The same budget covers bad vote signatures sent to the next leader, and a validator's bad
+// proposal signature: the second bad input of the round is not checked, a good one from another
+// validator still counts.
+TEST_F(ReplicaByzantineTest, CheckBudget_BadVotesAndProposalsSpendIt) {
+  // Votes for b1 (round 1) go to the leader of round 2, validator 2.
+  auto r = c_.replica(2, store_);
+  (void)propose(*r, b1_);
+  Vote bad = c_.vote(1, b1_);
+  bad.signature.bytes[4] ^= 1;
+  EXPECT_TRUE(rejected(r->on_vote(c_.key(1), bad), RejectReason::kBadSignature));
+  bad.signature.bytes[5] ^= 1;
+  EXPECT_TRUE(rejected(r->on_vote(c_.key(1), bad), RejectReason::kNotChecked));
+  // Even its valid vote is not checked in this round: it spent its budget.
+  EXPECT_TRUE(rejected(r->on_vote(c_.key(1), c_.vote(1, b1_)), RejectReason::kNotChecked));
+  EXPECT_TRUE(r->on_vote(c_.key(3), c_.vote(3, b1_)).rejections.empty());
+
+  // A relayed proposal with a bad signature (validator 3 relays round 2's): the next copy from
+  // the same validator is not checked; the leader's own copy is.
+  auto p = c_.replica(0, store_);
+  (void)propose(*p, b1_);
+  Proposal forged{b2_, std::nullopt, {}};
+  forged.signature.bytes[0] = 1;
+  EXPECT_TRUE(rejected(p->on_proposal(c_.key(3), forged), RejectReason::kBadSignature));
+  EXPECT_TRUE(rejected(p->on_proposal(c_.key(3), forged), RejectReason::kNotChecked));
+  Actions good = propose(*p, b2_);
+  EXPECT_FALSE(rejected(good, RejectReason::kNotChecked));
+  EXPECT_EQ(sent<Vote>(good).size(), 1u);
 }
 
 // The failed-certificate cache is bounded by failed_certs_max, oldest evicted first, and never

@@ -88,6 +88,14 @@ NodeConfig unusual_config() {
   c.consensus.empty_block_interval_ms = 0;
   c.consensus.block_interval_ms = 60'000;
   c.consensus.pending_blocks_max = 16;
+  c.consensus.vote_rounds_max = 1000;
+  c.consensus.verified_certs_max = 1;
+  c.consensus.failed_certs_max = 1'000'000;
+  c.consensus.evidence_max = 100'000;
+  c.consensus.proposals_seen_max = 2;
+  c.consensus.fetches_inflight_max = 1024;
+  c.consensus.fetch_attempts_max = 1;
+  c.consensus.payload_check_attempts_max = 100;
   c.p2p.listen = "0.0.0.0:65535";
   c.p2p.peers = {std::string(kPeerKeyA) + "@10.0.0.1:26656",
                  std::string(kPeerKeyB) + "@peer.example:1"};
@@ -136,6 +144,14 @@ const std::vector<IntegerKey>& integer_keys() {
       {"consensus", "empty_block_interval_ms", 0, 600000},
       {"consensus", "block_interval_ms", 0, 60000},
       {"consensus", "pending_blocks_max", 16, 1000000},
+      {"consensus", "vote_rounds_max", 2, 1000},
+      {"consensus", "verified_certs_max", 1, 1000000},
+      {"consensus", "failed_certs_max", 1, 1000000},
+      {"consensus", "evidence_max", 1, 100000},
+      {"consensus", "proposals_seen_max", 2, 100000},
+      {"consensus", "fetches_inflight_max", 1, 1024},
+      {"consensus", "fetch_attempts_max", 1, 1000},
+      {"consensus", "payload_check_attempts_max", 1, 100},
       {"p2p", "frame_bytes_max", 65536, 1073741824},
       {"p2p", "send_queue_bytes_max", 131072, 17179869184},
       {"p2p", "connections_max", 1, 4096},
@@ -497,7 +513,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 41);  // 5 node, 7 rpc, 6 mempool, 4 consensus, 19 p2p
+  EXPECT_EQ(keys, 49);  // 5 node, 7 rpc, 6 mempool, 12 consensus, 19 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }
