@@ -177,6 +177,39 @@ TEST_F(ReplicaByzantineTest, Tree_ProposalOnTheCertifiedChainFitsWhenTheChainFil
   EXPECT_EQ(r->tree().size(), 6u);  // above pending_blocks_max, below twice it
 }
 
+// The same allowance for fetched blocks: a replica that missed a certified chain without a
+// 2-chain (every other round failed) fetches it whole, though it is longer than
+// pending_blocks_max. Without the allowance the fifth block was refused and the replica could
+// never vote on the chain again.
+TEST_F(ReplicaByzantineTest, Fetch_ACertifiedChainLongerThanPendingBlocksMaxIsFetchedWhole) {
+  ReplicaConfig config = c_.config();
+  config.pending_blocks_max = 4;
+  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+               .value();
+  std::vector<Block> chain;  // rounds 1, 3, ..., 11: rounds 2, 4, ... end in a TC
+  Block parent = c_.genesis();
+  QuorumCert parent_qc = c_.gqc();
+  for (std::uint64_t round = 1; round <= 11; round += 2) {
+    chain.push_back(c_.block(parent, round, parent_qc));
+    parent = chain.back();
+    parent_qc = c_.qc(parent);
+  }
+  // A timeout carrying QC(b11) names the chain's last block: asked of its sender.
+  Actions named = r->on_timeout(c_.key(2), {c_.timeout(2, 12, parent_qc), {}});
+  ASSERT_EQ(requests_to(named, c_.key(2)).size(), 1u);
+  BlockResponse response;
+  response.blocks.assign(chain.rbegin(), chain.rend());  // newest first
+  Actions fetched = r->on_block_response(c_.key(2), response);
+  EXPECT_FALSE(rejected(fetched, RejectReason::kResourceExhausted));
+  for (const Block& b : chain)
+    EXPECT_TRUE(r->tree().contains(b.id())) << b.header.round;
+  EXPECT_EQ(r->tree().size(), 6u);  // all six fetched: above pending_blocks_max
+  // The next leader's proposal on the chain gets the vote.
+  Block next = c_.block(parent, 12, parent_qc);
+  EXPECT_EQ(sent<Vote>(propose(*r, next)).size(), 1u);
+}
+
 // Review finding: a certified chain longer than pending_blocks_max (the allowance above) must
 // survive a restart; recovery used to insert without the allowance and drop the rest.
 TEST_F(ReplicaByzantineTest, Restart_KeepsACertifiedChainLongerThanPendingBlocksMax) {
