@@ -55,7 +55,7 @@ Status BlockTree::insert(const Block& block, const Hash& id, bool extends_certif
                                        " is not after the parent's " +
                                        std::to_string(p.timestamp_ms));
   }
-  const std::size_t cap = extends_certified ? 2 * pending_blocks_max_ : pending_blocks_max_;
+  const std::size_t cap = extends_certified ? blocks_max(pending_blocks_max_) : pending_blocks_max_;
   if (size() >= cap) {
     return Status::resource_exhausted(
         "pending_blocks_max (" + std::to_string(pending_blocks_max_) +
@@ -63,7 +63,7 @@ Status BlockTree::insert(const Block& block, const Hash& id, bool extends_certif
         (extends_certified ? " twice over on the certified chain" : ""));
   }
   nodes_.emplace(id, Node{block, h.parent_id});
-  LEDGER_ASSERT(size() <= 2 * pending_blocks_max_);
+  LEDGER_ASSERT(size() <= blocks_max(pending_blocks_max_));
   return Status::ok();
 }
 

@@ -36,8 +36,8 @@ ConsensusLoop::ConsensusLoop(boost::asio::io_context& io, const NodeOptions& opt
       view_(view),
       stopping_(stopping),
       hooks_(std::move(hooks)),
-      // The tree may hold twice pending_blocks_max on its certified chain (BlockTree::insert).
-      speculative_(store, signatures.as_check(), 2 * replica_config_.pending_blocks_max + 2),
+      speculative_(store, signatures.as_check(),
+                   SpeculativeState::entries_for(replica_config_.pending_blocks_max)),
       checker_({options.genesis.chain_id, kBlockTimeAheadMaxMs}, signatures, speculative_),
       proposer_({options.genesis.consensus.block_limits(), options.genesis.validators.size(),
                  options.config.consensus.block_interval_ms,

@@ -24,7 +24,7 @@ SimHost::SimHost(const SimHostOptions& options, SimDurable& durable)
       signatures_(4096),
       mempool_(options.replica.chain_id, options.mempool, signatures_),
       speculative_(durable.chain, signatures_.as_check(),
-                   2 * options.replica.pending_blocks_max + 2),
+                   node::SpeculativeState::entries_for(options.replica.pending_blocks_max)),
       checker_({options.replica.chain_id, 30'000}, signatures_, speculative_),
       proposer_({options.replica.block_limits, options.replica.validators.size(),
                  options.block_interval_ms, options.empty_block_interval_ms},

@@ -23,6 +23,13 @@ class BlockTree {
   // `root` is committed (genesis, or the last committed block on restart).
   BlockTree(Block root, std::size_t pending_blocks_max);
 
+  // The most uncommitted blocks a tree with this pending_blocks_max ever holds: twice over, on
+  // the certified chain (insert's `extends_certified`). What keeps state per uncommitted block
+  // (the host's speculative execution) must hold this many.
+  static constexpr std::size_t blocks_max(std::size_t pending_blocks_max) {
+    return 2 * pending_blocks_max;
+  }
+
   const Block& root() const { return nodes_.at(root_id_).block; }
   const Hash& root_id() const { return root_id_; }
   std::uint64_t committed_round() const { return root().header.round; }

@@ -6,7 +6,7 @@
 // uncommitted ancestors. This keeps, per executed block id, the block's own changes and the
 // accumulator after it; an account read after block X walks X, its parent, ... down to the
 // committed tip and then reads the chain store. The walk is as long as the uncommitted chain
-// (two blocks in steady state, at most pending_blocks_max).
+// (two blocks in steady state, at most entries_for(pending_blocks_max)).
 //
 // Thread-compatible: only the node's event loop uses it.
 #pragma once
@@ -16,6 +16,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "ledger/consensus/block_tree.h"
 #include "ledger/core/block.h"
 #include "ledger/core/state.h"
 #include "ledger/storage/chain_store.h"
@@ -35,6 +36,12 @@ class SpeculativeState {
   // `chain` and `signatures` must outlive this object.
   SpeculativeState(const storage::ChainStore& chain, SignatureCheck signatures,
                    std::size_t entries_max);
+
+  // The entries_max for a replica with this pending_blocks_max: every block its tree can hold
+  // (consensus::BlockTree::blocks_max), the proposal being checked and the one being built.
+  static constexpr std::size_t entries_for(std::size_t pending_blocks_max) {
+    return consensus::BlockTree::blocks_max(pending_blocks_max) + 2;
+  }
 
   // The execution of block `id`, executing it (and any unexecuted uncommitted ancestors found
   // through `lookup`) first; nullptr when `id` is the committed tip (read the chain store).
