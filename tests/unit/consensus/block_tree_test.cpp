@@ -10,23 +10,40 @@ namespace {
 
 using testing::TestChain;
 
-TEST(BlockTreeTest, BlockTree_PrunesBranchesThatCannotCommit) {
-  TestChain c;
-  BlockTree tree(c.genesis(), 16);
-  Block a1 = c.block(c.genesis(), 1, c.gqc());
-  Block b2 = c.block(c.genesis(), 2, c.gqc());  // a competing branch on genesis
-  Block a3 = c.block(a1, 3, c.qc(a1));
-  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
-  ASSERT_TRUE(tree.insert(b2, b2.id()).is_ok());
-  ASSERT_TRUE(tree.insert(a3, a3.id()).is_ok());
-  EXPECT_EQ(tree.size(), 3u);
-  auto forgotten = tree.commit(a1.id());
-  EXPECT_EQ(tree.root_id(), a1.id());
-  EXPECT_EQ(tree.committed_round(), 1u);
-  EXPECT_FALSE(tree.contains(b2.id()));  // cannot commit any more
-  EXPECT_TRUE(tree.contains(a3.id()));
+// A tree with two branches on genesis: a1 <- a3, and b2.
+class ForkedTreeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(tree_.insert(a1_, a1_.id()).is_ok());
+    ASSERT_TRUE(tree_.insert(b2_, b2_.id()).is_ok());
+    ASSERT_TRUE(tree_.insert(a3_, a3_.id()).is_ok());
+  }
+
+  TestChain c_;
+  BlockTree tree_{c_.genesis(), 16};
+  Block a1_ = c_.block(c_.genesis(), 1, c_.gqc());
+  Block b2_ = c_.block(c_.genesis(), 2, c_.gqc());  // a competing branch on genesis
+  Block a3_ = c_.block(a1_, 3, c_.qc(a1_));
+};
+
+TEST_F(ForkedTreeTest, BlockTree_PrunesBranchesThatCannotCommit) {
+  EXPECT_EQ(tree_.size(), 3u);
+  auto forgotten = tree_.commit(a1_.id());
+  EXPECT_EQ(tree_.root_id(), a1_.id());
+  EXPECT_EQ(tree_.committed_round(), 1u);
+  EXPECT_FALSE(tree_.contains(b2_.id()));  // cannot commit any more
+  EXPECT_TRUE(tree_.contains(a3_.id()));
   EXPECT_EQ(forgotten.size(), 2u);  // genesis (old root) and b2
-  EXPECT_EQ(tree.size(), 1u);
+  EXPECT_EQ(tree_.size(), 1u);
+}
+
+// BlockTree::reroot (Replica::on_synced_commit): the root moves to a block block sync committed.
+TEST_F(ForkedTreeTest, BlockTree_RerootInTheTreeKeepsDescendants) {
+  auto dropped = tree_.reroot(a1_, a1_.id());
+  EXPECT_EQ(tree_.root_id(), a1_.id());
+  EXPECT_TRUE(tree_.contains(a3_.id()));
+  EXPECT_FALSE(tree_.contains(b2_.id()));
+  EXPECT_EQ(dropped.size(), 2u);  // genesis and b2
 }
 
 TEST(BlockTreeTest, BlockTree_RefusesBrokenLinks) {
@@ -66,6 +83,22 @@ TEST(BlockTreeTest, BlockTree_PathAndChainBack) {
   EXPECT_EQ(*path[1], a2);
   EXPECT_EQ(tree.chain_back(a2.id(), 2).size(), 2u);
   EXPECT_EQ(tree.chain_back(a2.id(), 10).size(), 3u);  // stops at the root
+}
+
+TEST(BlockTreeTest, BlockTree_RerootOutsideTheTreeDropsEverything) {
+  TestChain c;
+  BlockTree tree(c.genesis(), 16);
+  Block a1 = c.block(c.genesis(), 1, c.gqc());
+  Block a2 = c.block(a1, 2, c.qc(a1));
+  Block a3 = c.block(a2, 3, c.qc(a2));
+  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
+  auto dropped = tree.reroot(a3, a3.id());  // a2 never reached this tree
+  EXPECT_EQ(tree.root_id(), a3.id());
+  EXPECT_EQ(tree.size(), 0u);
+  EXPECT_EQ(tree.committed_round(), 3u);
+  EXPECT_EQ(dropped.size(), 2u);  // genesis and a1
+  Block a4 = c.block(a3, 4, c.qc(a3));
+  EXPECT_TRUE(tree.insert(a4, a4.id()).is_ok());  // the new root takes children
 }
 
 }  // namespace

@@ -35,6 +35,13 @@ class ReplicaSyncTest : public testing::ReplicaFixture {
     }
     return std::nullopt;
   }
+  // `a` commits b4 alone, under QC(b5) (b5 extends b4 by one round), and `r` is there.
+  void expect_commits_b4_alone(const Replica& r, const Actions& a) const {
+    ASSERT_EQ(a.commits.size(), 1u);
+    EXPECT_EQ(a.commits[0].block, b4_);
+    EXPECT_EQ(a.commits[0].commit_cert, qc5_);
+    EXPECT_EQ(r.committed_id(), b4_.id());
+  }
 };
 
 // Fed past its tip, a fresh replica re-roots at the synced block, raises high QC to the commit
@@ -73,10 +80,7 @@ TEST_F(ReplicaSyncTest, SyncedCommit_ThenVotesAndCommitsNormally) {
   EXPECT_EQ(votes[0].data.block_id, b5_.id());
   EXPECT_EQ(r->safety_data().last_voted_round, 5u);
   Actions next = propose(*r, b6_);  // QC(b5), 5 == 4 + 1: commits b4 only
-  ASSERT_EQ(next.commits.size(), 1u);
-  EXPECT_EQ(next.commits[0].block, b4_);
-  EXPECT_EQ(next.commits[0].commit_cert, qc5_);
-  EXPECT_EQ(r->committed_id(), b4_.id());
+  expect_commits_b4_alone(*r, next);
 }
 
 // Blocks of the tree that extend the synced block stay; those it supersedes leave.
@@ -186,10 +190,7 @@ TEST_F(ReplicaSyncTest, SyncedCommit_LaterB0CommitsOnceFetched) {
   const auto peer = asked_for(a, b5_.id());
   ASSERT_TRUE(peer.has_value());
   Actions fetched = r->on_block_response(*peer, BlockResponse{{b5_, b4_}});
-  ASSERT_EQ(fetched.commits.size(), 1u);
-  EXPECT_EQ(fetched.commits[0].block, b4_);
-  EXPECT_EQ(fetched.commits[0].commit_cert, qc5_);
-  EXPECT_EQ(r->committed_id(), b4_.id());
+  expect_commits_b4_alone(*r, fetched);
 }
 
 // A fetch the synced root made moot is dropped at once (not at its retry deadline), and so is
@@ -231,39 +232,6 @@ TEST_F(ReplicaSyncTest, SyncedCommit_NeverLowersSafetyData) {
   Block other3 = c_.block(b2_, 3, qc2_, 888'888);  // a second block of round 3
   EXPECT_TRUE(sent<Vote>(propose(*r, other3)).empty());
   EXPECT_EQ(r->safety_data().last_voted_round, 3u);
-}
-
-// BlockTree::reroot, which on_synced_commit uses (kept here, beside its one caller).
-TEST(BlockTreeRerootTest, BlockTree_RerootInTheTreeKeepsDescendants) {
-  TestChain c;
-  BlockTree tree(c.genesis(), 16);
-  Block a1 = c.block(c.genesis(), 1, c.gqc());
-  Block b2 = c.block(c.genesis(), 2, c.gqc());  // does not descend from a1
-  Block a3 = c.block(a1, 3, c.qc(a1));
-  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
-  ASSERT_TRUE(tree.insert(b2, b2.id()).is_ok());
-  ASSERT_TRUE(tree.insert(a3, a3.id()).is_ok());
-  auto dropped = tree.reroot(a1, a1.id());
-  EXPECT_EQ(tree.root_id(), a1.id());
-  EXPECT_TRUE(tree.contains(a3.id()));
-  EXPECT_FALSE(tree.contains(b2.id()));
-  EXPECT_EQ(dropped.size(), 2u);  // genesis and b2
-}
-
-TEST(BlockTreeRerootTest, BlockTree_RerootOutsideTheTreeDropsEverything) {
-  TestChain c;
-  BlockTree tree(c.genesis(), 16);
-  Block a1 = c.block(c.genesis(), 1, c.gqc());
-  Block a2 = c.block(a1, 2, c.qc(a1));
-  Block a3 = c.block(a2, 3, c.qc(a2));
-  ASSERT_TRUE(tree.insert(a1, a1.id()).is_ok());
-  auto dropped = tree.reroot(a3, a3.id());  // a2 never reached this tree
-  EXPECT_EQ(tree.root_id(), a3.id());
-  EXPECT_EQ(tree.size(), 0u);
-  EXPECT_EQ(tree.committed_round(), 3u);
-  EXPECT_EQ(dropped.size(), 2u);  // genesis and a1
-  Block a4 = c.block(a3, 4, c.qc(a3));
-  EXPECT_TRUE(tree.insert(a4, a4.id()).is_ok());  // the new root takes children
 }
 
 }  // namespace
