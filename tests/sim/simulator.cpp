@@ -578,6 +578,9 @@ SimResult Simulation::run() {
         }
         break;
     }
+    for (SimNode& n : nodes_) {
+      if (!n.byzantine && n.up && n.host) check_published(n);
+    }
     check_liveness();
   }
   if (result_.ok && !validity_failure_.empty()) {
