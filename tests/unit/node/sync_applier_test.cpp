@@ -33,19 +33,23 @@ std::vector<Signer> validator_signers() {
   return signers;
 }
 
+// Four validators of power 1; one funded sender.
+Genesis make_genesis() {
+  Genesis genesis;
+  std::vector<Validator> members;
+  for (const Signer& s : validator_signers()) {
+    members.push_back(Validator{s.public_key(), 1, "v" + std::to_string(members.size())});
+  }
+  genesis.chain_id = kChain;
+  genesis.genesis_time_ms = testing::kFixtureGenesisTimeMs;
+  genesis.validators = ValidatorSet::create(members).value();
+  genesis.accounts.push_back(GenesisAccount{testing::test_signer(0x5d, 1).public_key(), 1'000'000});
+  return genesis;
+}
+
 class SyncApplierTest : public ::testing::Test {
  protected:
-  SyncApplierTest()
-      : sender_(testing::test_signer(0x5d, 1)), peer_(testing::test_signer(0x5d, 2).public_key()) {
-    std::vector<Validator> members;
-    for (const Signer& s : validator_signers()) {
-      members.push_back(Validator{s.public_key(), 1, "v" + std::to_string(members.size())});
-    }
-    genesis_.chain_id = kChain;
-    genesis_.genesis_time_ms = testing::kFixtureGenesisTimeMs;
-    genesis_.validators = ValidatorSet::create(members).value();
-    genesis_.accounts.push_back(GenesisAccount{sender_.public_key(), 1'000'000});
-    chain_ = std::make_unique<TestChain>(genesis_, validator_signers());
+  SyncApplierTest() : chain_(std::make_unique<TestChain>(genesis_, validator_signers())) {
     const Status s = store_.commit(chain_->genesis());
     EXPECT_TRUE(s.is_ok()) << s.to_string();
     view_.publish(chain_->genesis().block, chain_->genesis().block.id(), 1);
@@ -100,10 +104,10 @@ class SyncApplierTest : public ::testing::Test {
     return std::move(replica).value();
   }
 
-  Signer sender_;
+  Signer sender_ = testing::test_signer(0x5d, 1);
   Signer recipient_ = testing::test_signer(0x5d, 3);
-  PublicKey peer_;
-  Genesis genesis_;
+  PublicKey peer_ = testing::test_signer(0x5d, 2).public_key();
+  Genesis genesis_ = make_genesis();
   std::unique_ptr<TestChain> chain_;
   storage::MemoryChainStore store_{kChain};
   storage::MemoryTreeStore tree_;
