@@ -20,34 +20,59 @@ bool ChainView::ends_batch(const Block& block, const Hash& id, const QuorumCert&
          commit_cert.data.block_id == id;
 }
 
-bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stored,
-                              std::uint64_t current_round) {
-  for (auto it = stored.rbegin(); it != stored.rend(); ++it) {
-    const Hash id = it->block.id();
-    if (ends_batch(it->block, id, it->commit_cert)) {
-      publish(it->block, id, current_round);
-      return true;
-    }
+void ChainView::await(const QuorumCert& commit_cert) {
+  if (!awaited_ || commit_cert.data.parent_round > awaited_->round) {
+    awaited_ = AwaitedB0{commit_cert.data.parent_id, commit_cert.data.parent_round};
   }
-  return false;
 }
 
-Status ChainView::publish_stored(std::uint64_t current_round) {
-  const auto tip = chain_.tip();
-  if (!tip) return Status::failed_precondition("the chain store holds no block");
-  for (std::uint64_t height = tip->height;; --height) {
-    LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(height));
-    const Hash id = block.id();
-    if (height == 0) {
-      publish(block, id, current_round);
-      return Status::ok();
-    }
-    LEDGER_ASSIGN_OR_RETURN(const QuorumCert cert, chain_.commit_cert_at(height));
-    if (ends_batch(block, id, cert)) {
-      publish(block, id, current_round);
-      return Status::ok();
+bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stored,
+                              std::uint64_t current_round) {
+  const consensus::CommittedBlock* publishable = nullptr;
+  Hash publishable_id;
+  for (const consensus::CommittedBlock& committed : stored) {
+    const Hash id = committed.block.id();
+    if (awaited_ && awaited_->id == id) awaited_.reset();
+    // A block that does not end its batch names a B0 above it: not stored before this block.
+    if (!ends_batch(committed.block, id, committed.commit_cert)) await(committed.commit_cert);
+    if (!awaited_) {
+      publishable = &committed;
+      publishable_id = id;
     }
   }
+  if (publishable == nullptr) return false;
+  publish(publishable->block, publishable_id, current_round);
+  return true;
+}
+
+// `candidate` is the highest height not ruled out yet. A block at k whose B0 is not stored, or
+// is stored above the candidate, rules out every height from k up, so the candidate drops to
+// k - 1. Once `span` blocks below the candidate passed, the blocks further down have their B0
+// at or below it (a B0 is at most `span` above its block): the candidate keeps the rule.
+Status ChainView::publish_stored(std::uint64_t current_round, std::uint64_t span) {
+  const auto tip = chain_.tip();
+  if (!tip) return Status::failed_precondition("the chain store holds no block");
+  std::uint64_t candidate = tip->height;
+  std::optional<AwaitedB0> awaited;
+  for (std::uint64_t k = tip->height; k > 0 && k + span > candidate; --k) {
+    LEDGER_ASSIGN_OR_RETURN(const QuorumCert cert, chain_.commit_cert_at(k));
+    auto b0_height = chain_.height_of(cert.data.parent_id);
+    if (!b0_height.is_ok() && b0_height.status().code() != StatusCode::kNotFound) {
+      return b0_height.status();
+    }
+    if (!b0_height.is_ok()) {
+      if (!awaited || cert.data.parent_round > awaited->round) {
+        awaited = AwaitedB0{cert.data.parent_id, cert.data.parent_round};
+      }
+      candidate = k - 1;
+    } else if (b0_height.value() > candidate) {
+      candidate = k - 1;
+    }
+  }
+  LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(candidate));
+  awaited_ = awaited;
+  publish(block, block.id(), current_round);
+  return Status::ok();
 }
 
 void ChainView::set_round(std::uint64_t current_round) {
@@ -124,10 +149,16 @@ StatusOr<rpc::TxLookup> ChainView::transaction(const Hash& tx_hash) const {
 }
 
 StatusOr<rpc::AccountAt> ChainView::account(const Address& address) const {
-  // Read the height first: the account is then as of that height or a later one.
-  const std::uint64_t height = latest_height();
-  LEDGER_ASSIGN_OR_RETURN(const Account account, chain_.account(address));
-  return rpc::AccountAt{account, height};
+  // The tip read before and after the account: unchanged, no commit landed in between (a commit
+  // is one atomic write and heights only grow), so the account is the state after that tip.
+  for (int attempt = 0; attempt < kAccountReadAttemptsMax; ++attempt) {
+    const auto before = chain_.tip();
+    if (!before) return Status::failed_precondition("the chain store holds no block");
+    LEDGER_ASSIGN_OR_RETURN(const Account account, chain_.account(address));
+    if (chain_.tip() == before) return rpc::AccountAt{account, before->height};
+  }
+  return Status::unavailable("account " + address.hex() + ": blocks kept being committed during " +
+                             std::to_string(kAccountReadAttemptsMax) + " reads; try again");
 }
 
 StatusOr<rpc::BlockView> ChainView::block_at(std::uint64_t height) const {

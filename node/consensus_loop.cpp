@@ -126,16 +126,17 @@ void ConsensusLoop::handle(consensus::Actions actions) {
   }
 }
 
-Status ConsensusLoop::commit_synced(std::vector<consensus::CommittedBlock> blocks) {
-  LEDGER_ASSIGN_OR_RETURN(const auto stored, pipeline_.commit(std::move(blocks)));
-  published(stored);
-  return Status::ok();
-}
-
-void ConsensusLoop::on_synced_commit(const consensus::CommittedBlock& last) {
-  if (!replica_ || last.block.header.height <= replica_->committed_height()) return;
-  handle(replica_->on_synced_commit(last.block, last.block.id(), last.commit_cert));
-  view_.set_round(replica_->current_round());
+SyncApplied ConsensusLoop::on_sync_response(BlockSync& sync, const PublicKey& peer,
+                                            const SyncResponseMessage& response, SyncTime now) {
+  SyncApplier applier(sync, pipeline_, view_);
+  SyncApplied applied = applier.on_response(peer, response, *store_.tip(), now, replica_.get());
+  log_committed(applied.stored);
+  if (applied.replica_actions) {
+    handle(std::move(*applied.replica_actions));
+    applied.replica_actions.reset();
+    view_.set_round(replica_->current_round());
+  }
+  return applied;
 }
 
 // Readers see a batch only now, all at once: the tip is published once, at the end of the last
@@ -143,13 +144,24 @@ void ConsensusLoop::on_synced_commit(const consensus::CommittedBlock& last) {
 void ConsensusLoop::published(const std::vector<consensus::CommittedBlock>& stored) {
   if (stored.empty()) return;
   view_.publish_batch(stored, current_round());
-  for (std::size_t i = 0; i < stored.size(); ++i) {
-    const Block& block = stored[i].block;
-    spdlog::info(
-        "committed height={} round={} txs={} id={} mempool={}{}", block.header.height,
-        block.header.round, block.transactions.size(), short_id(block.id()), mempool_.size(),
-        stored.size() > 1 ? " batch=" + std::to_string(i + 1) + "/" + std::to_string(stored.size())
-                          : std::string());
+  log_committed(stored);
+}
+
+// One line per block; "batch=i/n" within a run of blocks that share a commit certificate.
+void ConsensusLoop::log_committed(const std::vector<consensus::CommittedBlock>& stored) const {
+  for (std::size_t first = 0, end = 0; first < stored.size(); first = end) {
+    end = first + 1;
+    while (end < stored.size() && stored[end].commit_cert == stored[first].commit_cert)
+      ++end;
+    const std::size_t size = end - first;
+    for (std::size_t i = first; i < end; ++i) {
+      const Block& block = stored[i].block;
+      spdlog::info("committed height={} round={} txs={} id={} mempool={}{}", block.header.height,
+                   block.header.round, block.transactions.size(), short_id(block.id()),
+                   mempool_.size(),
+                   size > 1 ? " batch=" + std::to_string(i - first + 1) + "/" + std::to_string(size)
+                            : std::string());
+    }
   }
 }
 

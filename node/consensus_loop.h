@@ -6,13 +6,15 @@
 // and the proposal timer (the Proposer says when a requested payload is due).
 //
 // Inputs (event loop thread): restore() at open; start() once the loop runs; on_message() for
-// each decoded consensus message from a validator; commit_synced() and on_synced() for blocks
-// block sync verified; wake_proposer() from any thread when a transaction was admitted.
+// each decoded consensus message from a validator; on_sync_response() for each sync response
+// (committed through SyncApplier); wake_proposer() from any thread when a transaction was
+// admitted.
 // Outputs: consensus messages through Hooks::send, the published tip through the ChainView,
 // Hooks::committed after every published batch, Hooks::fail on a fatal error (a failed durable
 // write); log lines for rejections and evidence.
 //
-// A full node (its key is not a genesis validator) has no replica: only commit_synced() works.
+// A full node (its key is not a genesis validator) has no replica: only on_sync_response()
+// works.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 Asio under GCC 12 in C++20 mode needs it
@@ -35,6 +37,7 @@
 #include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/node/speculative_state.h"
+#include "ledger/node/sync_applier.h"
 #include "ledger/storage/rocks_chain_store.h"
 
 namespace ledger::node {
@@ -64,13 +67,12 @@ class ConsensusLoop final : public Outbox {
   void stop();
 
   void on_message(const PublicKey& from, const consensus::Message& message);
-  // Blocks that block sync verified, one commit batch (blocks that share a commit certificate
-  // come in one call): through the pipeline, then published.
-  Status commit_synced(std::vector<consensus::CommittedBlock> blocks);
-  // After commit_synced(): feeds the replica the last block block sync committed, with its
-  // commit certificate, so that it re-roots its tree there (Replica::on_synced_commit) instead
-  // of being rebuilt. No-op without a replica or when the replica is already past it.
-  void on_synced_commit(const consensus::CommittedBlock& last);
+  // A sync response from `peer` to `sync`'s request: SyncApplier checks it, commits and
+  // publishes the verified blocks and feeds the replica the last one; this logs each block
+  // committed and carries out the replica's Actions. The caller logs the notes and stops the
+  // node on a fatal result.
+  SyncApplied on_sync_response(BlockSync& sync, const PublicKey& peer,
+                               const SyncResponseMessage& response, SyncTime now);
   // Thread-safe: a transaction was admitted; a leader holding back an empty block proposes now.
   void wake_proposer();
 
@@ -92,6 +94,7 @@ class ConsensusLoop final : public Outbox {
   void propose_payload();
   // Publishes the end of the last whole batch of `stored`, and a log line per block.
   void published(const std::vector<consensus::CommittedBlock>& stored);
+  void log_committed(const std::vector<consensus::CommittedBlock>& stored) const;
   const Block* find_uncommitted(const Hash& id) const;
 
   boost::asio::io_context& io_;

@@ -137,7 +137,8 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   impl->network = std::make_unique<PeerNetwork>(
       impl->io, o, node_id, impl->validator_node, *impl->store, impl->view, impl->consensus_loop,
       impl->gossip, impl->stopping, [raw](const Status& s) { raw->fail(s); });
-  LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(impl->consensus_loop.current_round()));
+  LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(
+      impl->consensus_loop.current_round(), batch_span_max(o.config.consensus.pending_blocks_max)));
   const PublishedTip tip = impl->view.tip();
   spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip.height,
                short_id(tip.block_id), impl->consensus_loop.current_round());

@@ -178,50 +178,16 @@ void SyncDriver::on_request(const PublicKey& peer, const SyncRequestMessage& req
 }
 
 void SyncDriver::on_response(const PublicKey& peer, const wire::SyncResponse& response) {
-  const auto now = std::chrono::steady_clock::now();
-  SyncOutput out = block_sync_.on_response(peer, from_wire(response), *store_.tip(), now);
-  log_notes(out.notes);
-  std::uint64_t committed = 0;
-  std::optional<consensus::CommittedBlock> last;
-  if (!out.commits.empty()) {
-    const Status applied = commit(std::move(out.commits), committed, last);
-    if (!applied.is_ok()) {
-      if (applied.code() == StatusCode::kIoError || applied.code() == StatusCode::kCorruption ||
-          applied.code() == StatusCode::kInternal) {
-        return hooks_.fail(applied.with_context("block sync"));
-      }
-      log_notes(block_sync_.on_commit_refused(peer, applied.message(), now).notes);
-    }
-  }
-  if (committed > 0) {
-    spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", committed,
+  const SyncApplied applied = consensus_.on_sync_response(block_sync_, peer, from_wire(response),
+                                                          std::chrono::steady_clock::now());
+  log_notes(applied.notes);
+  if (applied.fatal) return hooks_.fail(applied.status.with_context("block sync"));
+  if (applied.committed > 0) {
+    spdlog::info("sync: committed {} blocks from {}, height now {} (peer at {})", applied.committed,
                  peer_name(peer), store_.tip()->height, response.committed_height());
     hooks_.committed();
-    // The replica is fed the new committed tip, not rebuilt (issue 11, point E): it re-roots its
-    // tree there and keeps its round, votes, fetches and the blocks that extend the tip.
-    if (last) consensus_.on_synced_commit(*last);
   }
   if (!stopping_) poll();
-}
-
-// Commits blocks that BlockSync verified (hash links, transactions roots, certificates), one
-// batch per shared commit certificate, so that readers see each batch at once. The state root is
-// this node's to check: the commit pipeline compares it with the state after the parent.
-Status SyncDriver::commit(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
-                          std::optional<consensus::CommittedBlock>& last) {
-  for (SyncCommitGroup& group : groups) {
-    std::vector<consensus::CommittedBlock> batch;
-    batch.reserve(group.blocks.size());
-    for (SyncedBlock& synced : group.blocks) {
-      batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
-    }
-    const std::size_t size = batch.size();
-    consensus::CommittedBlock tail = batch.back();
-    LEDGER_RETURN_IF_ERROR(consensus_.commit_synced(std::move(batch)));
-    committed += size;
-    last = std::move(tail);
-  }
-  return Status::ok();
 }
 
 }  // namespace ledger::node

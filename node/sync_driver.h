@@ -6,8 +6,9 @@
 // (a response only from the peer asked: awaits_response_from() gates it before parsing), poll()
 // when peers or the tip may have changed. Its own timer polls when BlockSync asks to.
 // Outputs: requests and answers through Hooks::send; verified blocks committed through the
-// ConsensusLoop (one batch per shared commit certificate) and fed to its replica; Hooks::
-// committed after blocks were committed; Hooks::fail on a failed durable write; log lines.
+// ConsensusLoop (SyncApplier: one batch per shared commit certificate, published, fed to its
+// replica); Hooks::committed after blocks were committed; Hooks::fail on a failed durable
+// write; log lines.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 Asio under GCC 12 in C++20 mode needs it
@@ -58,11 +59,6 @@ class SyncDriver {
   void poll();
 
  private:
-  // Commits `groups` in order; `committed` counts the blocks and `last` is the last block
-  // committed with its certificate (what the replica is fed), even when a later group fails.
-  Status commit(std::vector<SyncCommitGroup> groups, std::uint64_t& committed,
-                std::optional<consensus::CommittedBlock>& last);
-
   storage::RocksChainStore& store_;
   ConsensusLoop& consensus_;
   const std::atomic<bool>& stopping_;

@@ -225,6 +225,7 @@ std::uint64_t Simulation::byzantine_claim(SimNode& node, std::uint64_t height) {
     case SyncLie::kUnanswered:
       return height + uniform(0, 50);
     case SyncLie::kNone:
+    case SyncLie::kFarCertificate:  // only its true height: its answers must be full to be used
       break;
   }
   return height;
@@ -242,6 +243,8 @@ std::optional<node::SyncResponseMessage> Simulation::byzantine_sync_answer(
       answer.proof_headers.clear();
       answer.committed_height = UINT64_MAX;
       return answer;
+    case SyncLie::kFarCertificate:
+      return far_certificate_answer(node, std::move(answer));
     case SyncLie::kTampered:
       break;
   }
@@ -288,6 +291,40 @@ std::optional<node::SyncResponseMessage> Simulation::byzantine_sync_answer(
         answer.blocks.resize(i);  // fewer blocks than it has, and a lie about its height
       }
       break;
+  }
+  return answer;
+}
+
+// The honest answer, but its last blocks (those sharing the last block's certificate) carry the
+// genuine certificate of a later batch, whose B0 is as far above the last block as the asker
+// takes proof headers for, with the proof headers up to it. BlockSync accepts it: it does prove
+// those blocks committed. The asker must still not publish them before that B0 is stored.
+node::SyncResponseMessage Simulation::far_certificate_answer(const SimNode& node,
+                                                             node::SyncResponseMessage answer) {
+  if (answer.blocks.empty()) return answer;
+  const storage::ChainStore& chain = node.durable->chain;
+  const std::uint64_t last = answer.from_height + answer.blocks.size() - 1;
+  const std::uint64_t reach = last + 2 * replica_config_.pending_blocks_max;  // proof_headers_max
+  const Bytes original = answer.blocks.back().commit_cert;
+  for (std::uint64_t h = std::min(reach, chain.tip()->height); h > last; --h) {
+    auto cert = chain.commit_cert_at(h);
+    if (!cert.is_ok()) continue;
+    auto b0 = chain.height_of(cert.value().data.parent_id);
+    if (!b0.is_ok() || b0.value() <= last || b0.value() > reach) continue;
+    const Bytes far = encode_qc(cert.value());
+    if (far == original) continue;  // the honest certificate
+    std::vector<Bytes> headers;
+    for (std::uint64_t p = last + 1; p <= b0.value(); ++p) {
+      auto header = chain.raw_header_at(p);
+      if (!header.is_ok()) return answer;
+      headers.push_back(std::move(header).value());
+    }
+    for (auto it = answer.blocks.rbegin();
+         it != answer.blocks.rend() && it->commit_cert == original; ++it) {
+      it->commit_cert = far;
+    }
+    answer.proof_headers = std::move(headers);
+    return answer;
   }
   return answer;
 }

@@ -150,6 +150,62 @@ void Simulation::check_commits(SimNode& node, const std::vector<consensus::Commi
   }
 }
 
+// Invariants of the publication rule (include/ledger/node/chain_view.h), each named in its
+// failure:
+//  - PUBLISHED MONOTONIC: the published height never goes down over the node's lifetime. A
+//    restart republishes from the store (publish_stored): the height published before the crash
+//    kept the rule and its blocks are durable, so a restart publishes it or a higher one.
+//  - PUBLISHED STORED: the published height is at most the stored tip.
+//  - PUBLISHED B0: every block at or below the published height has its commit certificate's B0
+//    stored at or below the published height (a reader can resolve every certificate it meets).
+//  - PUBLISHED READABLE: ChainView::block_at answers every published height.
+// Heights are checked once, when first published: the store only grows, and a B0 at or below
+// the published height then stays so.
+void Simulation::check_published(SimNode& node) {
+  const node::ChainView& view = node.host->view();
+  const storage::ChainStore& chain = node.durable->chain;
+  const std::string who = "honest node " + std::to_string(node.index);
+  const std::uint64_t published = view.latest_height();
+  if (published < node.published_max) {
+    fail("PUBLISHED MONOTONIC: " + who + " publishes height " + std::to_string(published) +
+         " after height " + std::to_string(node.published_max) + " (incarnation " +
+         std::to_string(node.incarnation) + ")");
+    return;
+  }
+  node.published_max = published;
+  const std::uint64_t stored = chain.tip()->height;
+  if (published > stored) {
+    fail("PUBLISHED STORED: " + who + " publishes height " + std::to_string(published) +
+         " above its stored tip " + std::to_string(stored));
+    return;
+  }
+  for (std::uint64_t h = node.published_checked + 1; h <= published; ++h) {
+    auto cert = chain.commit_cert_at(h);
+    if (!cert.is_ok()) {
+      fail("PUBLISHED READABLE: " + who + " published height " + std::to_string(h) +
+           " whose certificate cannot be read: " + cert.status().to_string());
+      return;
+    }
+    const Hash& b0 = cert.value().data.parent_id;
+    auto b0_height = chain.height_of(b0);
+    if (!b0_height.is_ok() || b0_height.value() > published) {
+      fail("PUBLISHED B0: " + who + " published height " + std::to_string(published) +
+           ", but the certificate of height " + std::to_string(h) + " names B0 " + b0.hex() +
+           (b0_height.is_ok() ? " at height " + std::to_string(b0_height.value())
+                              : std::string(", which it does not store")));
+      return;
+    }
+    auto view_block = view.block_at(h);
+    if (!view_block.is_ok()) {
+      fail("PUBLISHED READABLE: " + who + " published height " + std::to_string(published) +
+           " but its ChainView cannot answer height " + std::to_string(h) + ": " +
+           view_block.status().to_string());
+      return;
+    }
+  }
+  node.published_checked = std::max(node.published_checked, published);
+}
+
 void Simulation::check_liveness() {
   if (!height_at_heal_ || live_) return;
   std::uint64_t lowest = UINT64_MAX;

@@ -35,7 +35,9 @@ SimHost::SimHost(const SimHostOptions& options, SimDurable& durable)
                      durable.chain),
       driver_(durable.tree, pipeline_, checker_, speculative_, *this),
       block_sync_(options.sync),
-      sync_service_(durable.chain, options.sync_service) {}
+      sync_service_(durable.chain, options.sync_service),
+      view_(durable.chain, mempool_),
+      sync_applier_(block_sync_, pipeline_, view_) {}
 
 StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options, SecretKey key,
                                                   SimDurable& durable) {
@@ -47,23 +49,22 @@ StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options,
   LEDGER_ASSIGN_OR_RETURN(
       host->replica_, consensus::Replica::create(options.replica, std::move(signer), durable.safety,
                                                  std::move(recovery)));
+  LEDGER_RETURN_IF_ERROR(host->view_.publish_stored(
+      host->replica_->current_round(), node::batch_span_max(options.replica.pending_blocks_max)));
   return host;
 }
 
-Status SimHost::commit_synced(std::vector<node::SyncCommitGroup> groups, SyncCommitted& done) {
-  for (node::SyncCommitGroup& group : groups) {
-    std::vector<consensus::CommittedBlock> batch;
-    batch.reserve(group.blocks.size());
-    for (node::SyncedBlock& synced : group.blocks) {
-      batch.push_back(consensus::CommittedBlock{std::move(synced.block), group.commit_cert});
-    }
-    consensus::CommittedBlock tail = batch.back();
-    LEDGER_ASSIGN_OR_RETURN(auto stored, pipeline_.commit(std::move(batch)));
-    done.stored.insert(done.stored.end(), std::make_move_iterator(stored.begin()),
-                       std::make_move_iterator(stored.end()));
-    done.last = std::move(tail);
-  }
-  return Status::ok();
+Status SimHost::handle(consensus::Actions actions, std::uint64_t wall_ms,
+                       node::DriverOutcome& outcome) {
+  const Status s = driver_.handle(*replica_, std::move(actions), wall_ms, outcome);
+  if (!outcome.committed.empty()) view_.publish_batch(outcome.committed, replica_->current_round());
+  return s;
+}
+
+node::SyncApplied SimHost::on_sync_response(const PublicKey& peer,
+                                            const node::SyncResponseMessage& response,
+                                            node::SyncTime now) {
+  return sync_applier_.on_response(peer, response, *durable_.chain.tip(), now, replica_.get());
 }
 
 Status SimHost::submit(const SignedTransfer& tx) {

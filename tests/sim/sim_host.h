@@ -1,8 +1,10 @@
 // One simulated validator: the real Replica inside the real host components (ConsensusDriver,
 // PayloadChecker, Proposer, CommitPipeline, BlockService, Mempool, SpeculativeState, BlockSync,
-// SyncService), over the in-memory stores behind the same interfaces as RocksDB's (their
-// conformance suites keep both honest). Only the network and the clock belong to the simulator:
-// messages the driver sends are collected here for it, and the time is passed in.
+// SyncService, SyncApplier, ChainView), over the in-memory stores behind the same interfaces as
+// RocksDB's (their conformance suites keep both honest). Only the network and the clock belong
+// to the simulator: messages the driver sends are collected here for it, and the time is passed
+// in. The ChainView is published as ledgerd publishes it: publish_stored() at start, then after
+// every commit batch (consensus's here, block sync's inside the SyncApplier).
 #pragma once
 
 #include <memory>
@@ -13,6 +15,7 @@
 #include "ledger/core/genesis.h"
 #include "ledger/node/block_service.h"
 #include "ledger/node/block_sync.h"
+#include "ledger/node/chain_view.h"
 #include "ledger/node/commit_pipeline.h"
 #include "ledger/node/consensus_driver.h"
 #include "ledger/node/mempool.h"
@@ -20,6 +23,7 @@
 #include "ledger/node/proposer.h"
 #include "ledger/node/signature_cache.h"
 #include "ledger/node/speculative_state.h"
+#include "ledger/node/sync_applier.h"
 #include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
 #include "ledger/storage/memory_safety_store.h"
@@ -44,13 +48,6 @@ struct SimHostOptions {
   node::SyncServiceConfig sync_service;  // the answering side, over the chain store
 };
 
-// What commit_synced did: the blocks newly stored (for the simulator's agreement check) and the
-// last block committed with its certificate (what the replica is fed).
-struct SyncCommitted {
-  std::vector<consensus::CommittedBlock> stored;
-  std::optional<consensus::CommittedBlock> last;
-};
-
 // Everything a validator process holds in memory: lost on a crash.
 class SimHost final : public node::Outbox {
  public:
@@ -66,15 +63,13 @@ class SimHost final : public node::Outbox {
   }
   std::vector<consensus::OutgoingMessage> take_outgoing() { return std::move(outgoing_); }
 
-  // Carries out `actions` through the real driver. Errors are fatal for this node.
-  Status handle(consensus::Actions actions, std::uint64_t wall_ms, node::DriverOutcome& outcome) {
-    return driver_.handle(*replica_, std::move(actions), wall_ms, outcome);
-  }
-  // Commits block sync's verified groups through the real commit pipeline, one batch per shared
-  // certificate, exactly as node/sync_driver.cpp SyncDriver::commit does. `done` holds what was
-  // stored even when a later group fails. Errors: the pipeline's (kInvalidArgument: a state root
-  // that is not the state after the parent, the peer's fault; anything else is fatal).
-  Status commit_synced(std::vector<node::SyncCommitGroup> groups, SyncCommitted& done);
+  // Carries out `actions` through the real driver, then publishes what it committed, as
+  // ConsensusLoop::handle does. Errors are fatal for this node.
+  Status handle(consensus::Actions actions, std::uint64_t wall_ms, node::DriverOutcome& outcome);
+  // A sync response, through the same SyncApplier as ledgerd's ConsensusLoop::on_sync_response
+  // (the replica's Actions, if any, are for the caller to handle()).
+  node::SyncApplied on_sync_response(const PublicKey& peer,
+                                     const node::SyncResponseMessage& response, node::SyncTime now);
   // Admits a client transaction, as the gRPC SubmitTransaction path does.
   Status submit(const SignedTransfer& tx);
 
@@ -84,6 +79,7 @@ class SimHost final : public node::Outbox {
   node::BlockSync& block_sync() { return block_sync_; }
   node::SyncService& sync_service() { return sync_service_; }
   node::Mempool& mempool() { return mempool_; }
+  const node::ChainView& view() const { return view_; }
   SimDurable& durable() { return durable_; }
   const Block* find_uncommitted(const Hash& id) const { return replica_->tree().find(id); }
 
@@ -101,6 +97,8 @@ class SimHost final : public node::Outbox {
   node::ConsensusDriver driver_;
   node::BlockSync block_sync_;
   node::SyncService sync_service_;
+  node::ChainView view_;
+  node::SyncApplier sync_applier_;
   std::unique_ptr<consensus::Replica> replica_;
   std::vector<consensus::OutgoingMessage> outgoing_;
 };

@@ -20,7 +20,7 @@ int usage() {
                "                  [--faults net,partition,crash|none] [--fault-ms MS]\n"
                "                  [--liveness-ms MS] [--new-blocks N] [--unequal-power 0|1]\n"
                "                  [--small-limits 0|1] [--long-outages 0|1] [--txs-per-second N]\n"
-               "                  [--loss-percent P] [--slow-percent P] [--sync-lie -1|0..3]\n"
+               "                  [--loss-percent P] [--slow-percent P] [--sync-lie -1|0..4]\n"
                "                  [--block-sync 0|1] [--straggler 0|1]\n");
   return 2;
 }
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     if (flag == "--sync-lie") {
       if (value == "-1") {
         config.sync_lie = -1;
-      } else if (numeric && number <= 3) {
+      } else if (numeric && number <= 4) {
         config.sync_lie = static_cast<int>(number);
       } else {
         return usage();

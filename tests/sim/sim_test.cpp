@@ -143,6 +143,11 @@ TEST(Simulation, SyncLie_TamperedAnswers) {
 TEST(Simulation, SyncLie_NeverAnswers) {
   run_sync_lie(3);
 }
+// The genuine certificate of a later batch: with the publication rule off (ChainView publishing
+// any block that ends its batch), seed 16006 fails "PUBLISHED B0".
+TEST(Simulation, SyncLie_FarAheadCertificate) {
+  run_sync_lie(4);
+}
 
 TEST(Simulation, SameSeedReplaysExactly) {
   SimConfig config;

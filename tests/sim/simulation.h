@@ -39,11 +39,12 @@ struct SignedLog {
 // What a Byzantine validator does on the block sync side (sim_byzantine.cpp), fixed per node by
 // the seed: a persistent attack, not a per-message coin.
 enum class SyncLie : std::uint8_t {
-  kNone,        // honest claims and answers
-  kHugeEmpty,   // claims a huge height (up to u64 max) and answers every request with no blocks
-  kTampered,    // answers with other transactions, a forged or wrong certificate, or blocks
-                // that do not link (chosen per answer)
-  kUnanswered,  // claims to be ahead and never answers
+  kNone,            // honest claims and answers
+  kHugeEmpty,       // claims a huge height (up to u64 max) and answers every request with no blocks
+  kTampered,        // answers with other transactions, a forged or wrong certificate, or blocks
+                    // that do not link (chosen per answer)
+  kUnanswered,      // claims to be ahead and never answers
+  kFarCertificate,  // answers with the genuine certificate of a later batch for its last blocks
 };
 
 struct SimNode {
@@ -63,6 +64,10 @@ struct SimNode {
   std::optional<consensus::Proposal> withheld;   // Byzantine: its proposal carrying that QC
   SyncLie sync_lie = SyncLie::kNone;             // Byzantine: its block sync behaviour
   SignedLog log;
+  // Honest: the highest height its ChainView published, across restarts; and the heights up to
+  // which the published blocks passed the publication checks (sim_checks.cpp).
+  std::uint64_t published_max = 0;
+  std::uint64_t published_checked = 0;
 };
 
 // What every honest validator must agree on at a height.
@@ -165,6 +170,8 @@ class Simulation {
   // What a lying validator sends instead of `answer`; nullopt: nothing.
   std::optional<node::SyncResponseMessage> byzantine_sync_answer(SimNode& node,
                                                                  node::SyncResponseMessage answer);
+  node::SyncResponseMessage far_certificate_answer(const SimNode& node,
+                                                   node::SyncResponseMessage answer);
 
   // sim_checks.cpp
   void check_signed(SimNode& node, const consensus::Message& message);
@@ -172,6 +179,8 @@ class Simulation {
   void check_commits(SimNode& node, const std::vector<consensus::CommittedBlock>& commits,
                      bool synced = false);
   bool verified_once(const QuorumCert& qc);
+  // What `node`'s ChainView publishes (after every step, honest nodes that are up).
+  void check_published(SimNode& node);
   void check_liveness();
 
   SimConfig config_;

@@ -404,44 +404,34 @@ void Simulation::on_sync_request(SimNode& node, std::size_t from,
   send_event(node.index, from, std::move(e));
 }
 
-// Verified groups go through the real commit pipeline, then the replica is fed the new tip.
+// Verified groups go through the node's SyncApplier (commit pipeline, publication, the replica
+// fed the new tip); the simulator checks what it stored and carries out the replica's Actions.
 void Simulation::on_sync_response(SimNode& node, std::size_t from,
                                   const node::SyncResponseMessage& response) {
-  SimHost& host = *node.host;
-  const PublicKey& peer = nodes_[from].key;
-  const node::SyncTime now = sync_now();
-  node::SyncOutput out =
-      host.block_sync().on_response(peer, response, *node.durable->chain.tip(), now);
-  if (!out.commits.empty()) {
-    SyncCommitted done;
-    const Status s = host.commit_synced(std::move(out.commits), done);
+  node::SyncApplied applied = node.host->on_sync_response(nodes_[from].key, response, sync_now());
+  if (!node.byzantine) {
+    check_commits(node, applied.stored, /*synced=*/true);
+    result_.synced_blocks += applied.stored.size();
+  }
+  if (applied.fatal) {
     if (!node.byzantine) {
-      check_commits(node, done.stored, /*synced=*/true);
-      result_.synced_blocks += done.stored.size();
+      fail("honest node " + std::to_string(node.index) +
+           " stopped committing synced blocks: " + applied.status.to_string());
     }
-    if (!s.is_ok() && s.code() != StatusCode::kInvalidArgument) {
-      if (!node.byzantine) {
+    crash(node);
+    return;
+  }
+  if (applied.replica_actions) {
+    for (const consensus::Rejection& r : applied.replica_actions->rejections) {
+      const bool refused_sync = r.reason == consensus::RejectReason::kConflictsWithCommit ||
+                                r.reason == consensus::RejectReason::kInvalidCertificate;
+      if (!node.byzantine && r.from == node.key && refused_sync) {
         fail("honest node " + std::to_string(node.index) +
-             " stopped committing synced blocks: " + s.to_string());
+             "'s replica refused what block sync committed: " + r.message);
       }
-      crash(node);
-      return;
     }
-    if (!s.is_ok()) (void)host.block_sync().on_commit_refused(peer, s.message(), now);
-    if (done.last && done.last->block.header.height > host.replica().committed_height()) {
-      consensus::Actions actions = host.replica().on_synced_commit(
-          done.last->block, done.last->block.id(), done.last->commit_cert);
-      for (const consensus::Rejection& r : actions.rejections) {
-        const bool refused_sync = r.reason == consensus::RejectReason::kConflictsWithCommit ||
-                                  r.reason == consensus::RejectReason::kInvalidCertificate;
-        if (!node.byzantine && r.from == node.key && refused_sync) {
-          fail("honest node " + std::to_string(node.index) +
-               "'s replica refused what block sync committed: " + r.message);
-        }
-      }
-      handle(node, std::move(actions));
-      if (!node.host) return;  // crashed inside that step
-    }
+    handle(node, std::move(*applied.replica_actions));
+    if (!node.host) return;  // crashed inside that step
   }
   drive_sync(node);
 }
@@ -587,6 +577,9 @@ SimResult Simulation::run() {
           height_at_heal_ = best;
         }
         break;
+    }
+    for (SimNode& n : nodes_) {
+      if (!n.byzantine && n.up && n.host) check_published(n);
     }
     check_liveness();
   }

@@ -20,6 +20,9 @@
 //     voted in, or two different proposals in a round, across restarts;
 //   - validity: every committed block links to its parent through a valid QC, back to genesis,
 //     and its commit certificate is a valid QC proving the 2-chain;
+//   - publication: what each honest node's ChainView publishes never goes down (restarts
+//     included), is stored, and every published block is readable with its certificate's B0
+//     stored at or below the published height;
 //   - liveness: once the network heals, every honest replica commits new blocks within a
 //     bounded simulated time.
 #pragma once
@@ -47,7 +50,8 @@ struct SimConfig {
   std::uint64_t slow_percent = 10;    // while faulty: messages delayed 20..300 ms
   // Byzantine block sync: -1 seed-chosen per validator; else every Byzantine validator does the
   // same: 0 honest, 1 claims a huge height and answers with no blocks, 2 tampered answers,
-  // 3 never answers.
+  // 3 never answers, 4 answers with the genuine commit certificate of a later batch (never
+  // seed-chosen, so that the seeds of the sweeps keep their runs).
   int sync_lie = -1;
   // Validators broadcast their committed height and catch up by block sync (as ledgerd); off,
   // a validator far behind has only the replica's block fetches (for comparison runs).

@@ -8,23 +8,28 @@
 // answer depends on a block readers cannot see yet.
 //
 // A batch ends at B0, the block its commit certificate's 2-chain commits. Block sync may store
-// the first part of a batch cut across responses (BlockSync checked it with proof headers): its
-// last block's certificate then names a B0 that is not stored yet. Such blocks stay unpublished
-// until the rest of the batch is stored, so that a reader never meets a certificate naming a
-// block it cannot read.
+// a block whose certificate names a B0 that is not stored yet: the first part of a batch cut
+// across responses, or a block a peer answered with the genuine certificate of a later batch
+// (BlockSync accepts it: proof headers link the block to that B0, up to proof_headers_max
+// blocks ahead). The publication rule: a height h is published only when every stored block at
+// or below h has its certificate's B0 stored at or below h. So a reader never meets a
+// certificate naming a block it cannot read (issue 11, point 9). Published heights never go
+// down, across restarts too: the height published before a crash kept the rule, its blocks are
+// durable, so publish_stored() finds it or a higher one.
 //
 // Inputs (event loop thread): publish_batch() after each commit, publish_stored() at open,
 // set_round() when the replica's round moves, shut_down() once (waiters wake with kUnavailable).
 // Outputs (any thread): the queries below, and wait_for_height().
 //
 // Thread-safe: the published tip is guarded by a mutex; the chain store's reads and the
-// mempool are thread-safe themselves.
+// mempool are thread-safe themselves. The publish_* calls come from one thread (the event loop).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ledger/consensus/replica.h"
@@ -43,6 +48,13 @@ struct PublishedTip {
   std::uint64_t current_round = 0;
 };
 
+// How far above a stored block its certificate's B0 can be: a consensus commit batch is at most
+// the replica's certified chain (twice pending_blocks_max), and block sync accepts at most
+// proof_headers_max = 2 * pending_blocks_max proof headers; 2 more for B0 and its child.
+inline std::uint64_t batch_span_max(std::uint64_t pending_blocks_max) {
+  return 2 * pending_blocks_max + 2;
+}
+
 class ChainView {
  public:
   // `chain` and `mempool` must outlive this object.
@@ -55,15 +67,22 @@ class ChainView {
   // block it certifies; genesis always does.
   static bool ends_batch(const Block& block, const Hash& id, const QuorumCert& commit_cert);
 
-  // Makes every height up to `block`'s visible and wakes the waiters. `block` must end a batch.
+  // Makes every height up to `block`'s visible and wakes the waiters. The caller keeps the
+  // publication rule (tests; the node uses the two calls below).
   void publish(const Block& block, const Hash& id, std::uint64_t current_round);
-  // `stored` were just written, in height order: publishes the last of them that ends a batch.
-  // False (nothing published) when none does.
+  // `stored` were just written, in height order, right above the blocks of the previous calls
+  // (every stored block passes through here or publish_stored()): publishes the last of them
+  // the publication rule allows. False (nothing published) when it allows none. O(|stored|):
+  // it remembers, across calls, the highest-round B0 that stored blocks name and the store does
+  // not hold yet (B0s lie on one chain, so once it is stored the lower ones are too).
   bool publish_batch(const std::vector<consensus::CommittedBlock>& stored,
                      std::uint64_t current_round);
-  // At open: publishes the highest stored block that ends a batch (the tip, unless block sync
-  // stopped inside a batch). Store read errors as they are.
-  Status publish_stored(std::uint64_t current_round);
+  // At open: publishes the highest stored height the publication rule allows (the tip, unless
+  // block sync stopped inside a batch or below a later batch's B0). Walks down from the tip and
+  // trusts that a block's B0 is at most `span` (batch_span_max()) blocks above it, so it reads
+  // two entries per block for the unpublishable blocks plus `span` more. Store read errors as
+  // they are.
+  Status publish_stored(std::uint64_t current_round, std::uint64_t span);
   void set_round(std::uint64_t current_round);
   // Waiters return kUnavailable from now on.
   void shut_down();
@@ -81,7 +100,12 @@ class ChainView {
   // kNotFound names what is missing; kCorruption when the store's indexes disagree.
   StatusOr<rpc::CommittedTx> committed_transaction(const Hash& tx_hash) const;
   StatusOr<rpc::TxLookup> transaction(const Hash& tx_hash) const;  // committed, else pending
+  // The store keeps one state, after its tip, which may be above the published height (a
+  // batch between its write and its publication, or blocks waiting for their B0): the answer
+  // names the height the state is of, the store's tip then, which is never below the published
+  // height. kUnavailable if commits kept landing during kAccountReadAttemptsMax reads.
   StatusOr<rpc::AccountAt> account(const Address& address) const;
+  static constexpr int kAccountReadAttemptsMax = 8;
   StatusOr<rpc::BlockView> block_at(std::uint64_t height) const;
   StatusOr<rpc::BlockView> block_by_id(const Hash& id) const;
 
@@ -92,6 +116,14 @@ class ChainView {
   mutable std::condition_variable changed_;
   PublishedTip tip_;       // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
+  // The B0 a stored, unpublished block's certificate names that the store does not hold yet,
+  // the one of highest round; nullopt when none. Publishing thread only.
+  struct AwaitedB0 {
+    Hash id;
+    std::uint64_t round = 0;
+  };
+  std::optional<AwaitedB0> awaited_;
+  void await(const QuorumCert& commit_cert);
 };
 
 }  // namespace ledger::node

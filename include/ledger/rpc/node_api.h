@@ -84,8 +84,9 @@ class NodeApi {
   // yet: its height is above latest_height()).
   virtual StatusOr<CommittedTx> committed_transaction(const Hash& tx_hash) const = 0;
 
-  // As of AccountAt::height, the latest committed height when called, or of a later height
-  // (a batch being committed may be read before latest_height() moves past it).
+  // Exactly as of AccountAt::height: the node's stored height when read, at or above
+  // latest_height() (above it while a batch is being published, or while stored blocks wait for
+  // the block their commit certificate names).
   virtual StatusOr<AccountAt> account(const Address& address) const = 0;
 
   // kNotFound for a height above the tip or an unknown id.

@@ -42,6 +42,12 @@ class ChainViewTest : public ::testing::Test {
     view_->publish(chain_.genesis().block, chain_.genesis().block.id(), 1);
   }
 
+  // Writes `commit` to the store, as one batch of its own, then what publish_batch says.
+  bool store_and_publish(const storage::BlockCommit& commit) {
+    EXPECT_TRUE(store_->commit(commit).is_ok());
+    return view_->publish_batch({consensus::CommittedBlock{commit.block, commit.commit_cert}}, 2);
+  }
+
   // Writes the next block with one transfer to the store, without publishing it.
   const storage::BlockCommit& write_next() {
     const SignedTransfer tx = chain_.transfer(sender_, recipient_.public_key(), 5);
@@ -72,7 +78,6 @@ TEST_F(ChainViewTest, WrittenButNotPublished_IsInvisibleToEveryQuery) {
   auto lookup = view_->transaction(tx_hash);
   ASSERT_TRUE(lookup.is_ok()) << lookup.status().to_string();
   EXPECT_FALSE(lookup.value().committed.has_value()) << "still pending to readers";
-  EXPECT_EQ(view_->account(sender_.public_key()).value().height, 0u);
 
   view_->publish(written.block, id, 3);
   EXPECT_EQ(view_->latest_height(), 1u);
@@ -160,9 +165,68 @@ TEST_F(ChainViewTest, PublishStored_StopsBelowAPartialBatchAtOpen) {
   ASSERT_TRUE(store_->commit(first).is_ok());
   ASSERT_TRUE(store_->commit(second).is_ok());
 
-  ASSERT_TRUE(view_->publish_stored(4).is_ok());
+  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16)).is_ok());
   EXPECT_EQ(view_->latest_height(), whole.block.header.height);
   EXPECT_EQ(view_->tip().block_id, whole.block.id());
+}
+
+// A sync peer may answer block 1 with the genuine certificate of a later batch, whose B0 (block
+// 4) proof headers link to it; honest peers then send blocks 2 and 3, each ending its own
+// batch. Before the fix block 2 was published while block 1's certificate named a block the
+// store did not hold, and the RPC server's commit_cert_height_of(1) failed with "cannot be
+// read" (issue 11, point 9).
+TEST_F(ChainViewTest, FarAheadCertificate_HoldsPublicationUntilItsB0IsStored) {
+  TestChain ahead = chain_;
+  std::vector<storage::BlockCommit> blocks;
+  for (int i = 0; i < 4; ++i) {
+    blocks.push_back(ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)}));
+  }
+  blocks[0].commit_cert = cert_committing(blocks[3].block);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(store_and_publish(blocks[i])) << "height " << i + 1;
+  }
+  EXPECT_EQ(view_->latest_height(), 0u);
+  EXPECT_EQ(view_->block_at(2).status().code(), StatusCode::kNotFound);
+
+  EXPECT_TRUE(store_and_publish(blocks[3]));
+  EXPECT_EQ(view_->latest_height(), 4u);
+  // Every certificate a reader meets names a block it can read.
+  for (std::uint64_t h = 1; h <= 4; ++h) {
+    auto view = view_->block_at(h);
+    ASSERT_TRUE(view.is_ok()) << h;
+    EXPECT_TRUE(view_->block_by_id(view.value().commit_cert.data.parent_id).is_ok()) << h;
+  }
+}
+
+// The same store at open: publish_stored walks down past block 2 (which ends its batch) to the
+// height below the block that waits for its B0.
+TEST_F(ChainViewTest, PublishStored_StopsBelowABlockWaitingForAFarB0) {
+  TestChain ahead = chain_;
+  storage::BlockCommit waiting = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  const storage::BlockCommit whole = ahead.next({});
+  const storage::BlockCommit b0 = ahead.build({});
+  waiting.commit_cert = cert_committing(b0.block);
+  ASSERT_TRUE(store_->commit(waiting).is_ok());
+  ASSERT_TRUE(store_->commit(whole).is_ok());
+
+  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16)).is_ok());
+  EXPECT_EQ(view_->latest_height(), 0u);
+  // And it remembers the B0 it waits for: storing it publishes everything.
+  EXPECT_TRUE(store_and_publish(b0));
+  EXPECT_EQ(view_->latest_height(), 3u);
+}
+
+// The store keeps one state, after its tip. Before the fix the answer named the published
+// height (0) with the state after height 1, which the reader could not see yet.
+TEST_F(ChainViewTest, Account_NamesTheHeightItsStateIsOf) {
+  const Account before = view_->account(sender_.public_key()).value().account;
+  write_next();  // stored, not published: the sender paid 5
+  auto read = view_->account(sender_.public_key());
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(view_->latest_height(), 0u);
+  EXPECT_EQ(read.value().height, 1u);
+  EXPECT_EQ(read.value().account.balance, before.balance - 5);
+  EXPECT_EQ(read.value().account.nonce, before.nonce + 1);
 }
 
 TEST_F(ChainViewTest, EndsBatch_NamesItselfAsB0OrAsCertified) {
