@@ -691,5 +691,53 @@ TEST_F(ReplicaByzantineTest, Certificate_BelowQuorumPowerCostsNoSignatureCheck) 
   EXPECT_EQ(r->current_round(), 2u);
 }
 
+// Adversarial review (valid but useless certificates escape the check budget): a timeout's
+// signature covers only its high QC's round, so a Byzantine validator whose timeout for the round
+// is already counted could resend it with any other valid QC it holds (every block header carries
+// one; the verified-QC cache holds verified_certs_max). Each copy cost its signature and the QC's
+// quorum, all valid, so the budget was never spent, and then it was refused as an equivocation.
+// A second timeout from a signer already counted in the round is refused before any check.
+TEST_F(ReplicaByzantineTest, Timeout_SecondTimeoutOfASignerIsRefusedBeforeAnyCheck) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(3, qc2_));
+  ASSERT_EQ(r->current_round(), 4u);
+  ASSERT_TRUE(r->on_timeout(c_.key(1), {c_.timeout(1, 4, qc2_), {}}).rejections.empty());
+  const std::uint64_t before = r->certificate_checks_run();
+  for (const auto& subset :
+       std::vector<std::vector<std::size_t>>{{0, 1, 2}, {0, 1, 3}, {1, 2, 3}}) {
+    Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, 4, c_.qc(b1_, subset)), {}});
+    EXPECT_TRUE(rejected(a, RejectReason::kEquivocation));
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+  // Another validator's timeout still counts, whatever its high QC.
+  EXPECT_TRUE(r->on_timeout(c_.key(3), {c_.timeout(3, 4, qc1_), {}}).rejections.empty());
+}
+
+// Adversarial review: a timeout for a future round whose own high QC cannot bring this replica
+// to that round can never count, yet its signature and its QC were checked first (all valid: the
+// budget was never spent); a Byzantine validator could sign one per (round, QC) pair. Such a
+// timeout is refused before any check unless its high QC is above this replica's.
+TEST_F(ReplicaByzantineTest, Timeout_FutureRoundItsQcCannotReachIsRefusedBeforeAnyCheck) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(3, qc2_));
+  ASSERT_EQ(r->current_round(), 4u);
+  const std::uint64_t before = r->certificate_checks_run();
+  for (std::uint64_t round = 5; round < 20; ++round) {
+    for (const auto& subset :
+         std::vector<std::vector<std::size_t>>{{0, 1, 2}, {0, 1, 3}, {1, 2, 3}}) {
+      Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, round, c_.qc(b1_, subset)), {}});
+      EXPECT_TRUE(rejected(a, RejectReason::kFutureRound)) << "round " << round;
+    }
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+  // A timeout whose high QC is of the round before it still moves this replica there and counts.
+  const QuorumCert qc3 = c_.qc(b3_);
+  const Block b4 = c_.block(b3_, 4, qc3);
+  const QuorumCert qc4 = c_.qc(b4);
+  Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, 5, qc4), {}});
+  EXPECT_TRUE(a.rejections.empty()) << a.rejections.at(0).message;
+  EXPECT_EQ(r->current_round(), 5u);
+}
+
 }  // namespace
 }  // namespace ledger::consensus
