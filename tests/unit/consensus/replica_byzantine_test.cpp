@@ -739,5 +739,36 @@ TEST_F(ReplicaByzantineTest, Timeout_FutureRoundItsQcCannotReachIsRefusedBeforeA
   EXPECT_EQ(r->current_round(), 5u);
 }
 
+// Adversarial review: proposals are remembered for equivocation only for proposals_seen_max
+// rounds, so the leader of an older round could sign any number of blocks for it, each with
+// another valid variant of its parent's QC (another signer subset): each cost the QC's quorum
+// before being refused as stale. A stale proposal whose certificates are not above this
+// replica's is refused before they are checked.
+TEST_F(ReplicaByzantineTest, Proposal_StaleOneIsRefusedBeforeItsCertificatesAreChecked) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(99, qc2_));
+  ASSERT_EQ(r->current_round(), 100u);
+  ASSERT_EQ(r->high_qc(), qc2_);
+  const std::uint64_t before = r->certificate_checks_run();
+  const std::vector<std::vector<std::size_t>> subsets{
+      {0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}, {0, 1, 2, 3}};
+  for (std::size_t i = 0; i < subsets.size(); ++i) {
+    Block b = c_.block(b1_, 2, c_.qc(b1_, subsets[i]), 5000 + i);  // round 2: validator 2 leads
+    Actions a = propose(*r, b);
+    EXPECT_TRUE(rejected(a, RejectReason::kStaleRound)) << "variant " << i;
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+}
+
+// A stale proposal still delivers a QC above this replica's high QC.
+TEST_F(ReplicaByzantineTest, Proposal_StaleOneStillDeliversANewerQc) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(9, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 10u);
+  Actions a = propose(*r, b2_);
+  EXPECT_TRUE(rejected(a, RejectReason::kStaleRound));
+  EXPECT_EQ(r->high_qc(), qc1_);
+}
+
 }  // namespace
 }  // namespace ledger::consensus
