@@ -770,5 +770,32 @@ TEST_F(ReplicaByzantineTest, Proposal_StaleOneStillDeliversANewerQc) {
   EXPECT_EQ(r->high_qc(), qc1_);
 }
 
+// Adversarial review of the check budget: a Byzantine validator relaying an honest validator's
+// signed message, altered so that it fails a check, spends its own budget, never the signer's
+// (the budget is keyed by the authenticated sender); the honest copy still counts.
+TEST_F(ReplicaByzantineTest, CheckBudget_AnAlteredRelayOfAnHonestMessageChargesTheRelayer) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  // Validator 3 relays validator 2's timeout with a forged high QC of the same round.
+  const Timeout honest = c_.timeout(2, 3, qc1_);
+  Timeout altered = honest;
+  altered.high_qc.signatures.back().signature.bytes[9] ^= 1;
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(3), {altered, {}}), RejectReason::kBadSignature));
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(3), {honest, {}}), RejectReason::kNotChecked));
+  Actions a = r->on_timeout(c_.key(2), {honest, {}});
+  EXPECT_TRUE(a.rejections.empty()) << a.rejections.at(0).message;
+  EXPECT_EQ(r->high_qc(), qc1_);
+  // Its vote, altered by a relayer, likewise (replica 0 leads round 4: votes of round 3).
+  Vote vote = c_.vote(2, c_.block(b2_, 3, qc2_));
+  Vote bad = vote;
+  bad.signature.bytes[1] ^= 1;
+  storage::MemorySafetyStore other_store;
+  auto leader = c_.replica(0, other_store);
+  (void)leader->on_timeout_cert(c_.key(2), c_.tc(2, qc1_));
+  EXPECT_TRUE(rejected(leader->on_vote(c_.key(1), bad), RejectReason::kBadSignature));
+  EXPECT_TRUE(leader->on_vote(c_.key(2), vote).rejections.empty());
+}
+
 }  // namespace
 }  // namespace ledger::consensus
