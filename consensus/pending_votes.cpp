@@ -34,6 +34,11 @@ bool PendingVotes::contains(const Timeout& timeout) const {
   return t != it->second.by_signer.end() && t->second == timeout;
 }
 
+bool PendingVotes::has_timeout_from(const PublicKey& signer, std::uint64_t round) const {
+  auto it = timeouts_.find(round);
+  return it != timeouts_.end() && it->second.by_signer.contains(signer);
+}
+
 VoteAddition PendingVotes::add_vote(const Vote& vote) {
   LEDGER_ASSERT(validators_->contains(vote.signer));
   VoteAddition out;

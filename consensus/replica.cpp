@@ -279,6 +279,17 @@ bool Replica::check_proposal(Actions& out, const PublicKey& from, const Proposal
       }
     }
   }
+  // A proposal of a past round cannot be voted on; only certificates above this replica's make
+  // it worth checking. Older rounds are not remembered (proposals_seen_max), so their leader
+  // could otherwise sign any number of blocks, each with another valid signer subset of its QC:
+  // a quorum of checks each, all valid, so its check budget would never be spent.
+  const bool newer_certificate =
+      qc.round() > high_qc_.round() || (p.tc && (!high_tc_ || p.tc->round > high_tc_->round));
+  if (h.round < current_round_ && !newer_certificate) {
+    reject(out, RejectReason::kStaleRound, from,
+           "proposal for round " + str(h.round) + ", current round is " + str(current_round_));
+    return false;
+  }
   if (!may_check(out, from, "proposal QC", safety_.verifier().has_verdict(qc))) return false;
   const std::uint64_t checks = safety_.verifier().checks_run();
   if (Status s = safety_.verifier().verify_qc(qc); !s.is_ok()) {

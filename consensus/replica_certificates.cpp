@@ -161,6 +161,23 @@ Actions Replica::on_timeout(const PublicKey& from, const TimeoutMessage& message
     reject(out, RejectReason::kNonValidator, from, "timeout by non-validator " + t.signer.hex());
     return out;
   }
+  // A timeout that cannot count (for a round its own high QC cannot bring this replica to, or
+  // from a signer already counted in the round) is worth checking only for a high QC above this
+  // replica's; otherwise it is refused before any check. Its signature covers only the QC's
+  // round, so each valid QC a Byzantine validator holds (every block header carries one) would
+  // otherwise cost a check, and, valid, never spend its check budget.
+  if (t.high_qc.round() <= high_qc_.round()) {
+    if (t.round > current_round_) {
+      reject(out, RejectReason::kFutureRound, from,
+             "timeout for round " + str(t.round) + " without a certificate for the round before");
+      return out;
+    }
+    if (pending_.has_timeout_from(t.signer, t.round)) {
+      reject(out, RejectReason::kEquivocation, from,
+             "validator " + t.signer.hex() + " sent two timeouts in round " + str(t.round));
+      return out;
+    }
+  }
   if (!may_check(out, from, "timeout")) return out;
   const std::uint64_t checks = safety_.verifier().checks_run();
   if (Status s = safety_.verifier().verify_timeout(t); !s.is_ok()) {

@@ -195,8 +195,9 @@ void ConsensusLoop::wake_proposer() {
 
 void ConsensusLoop::schedule_payload() {
   if (!pending_payload_ || stopping_) return;
-  auto schedule = proposer_.schedule(*pending_payload_,
-                                     [this](const Hash& id) { return find_uncommitted(id); });
+  const std::uint64_t now_ms = wall_clock_ms();
+  auto schedule = proposer_.schedule(
+      *pending_payload_, [this](const Hash& id) { return find_uncommitted(id); }, now_ms);
   if (!schedule.is_ok()) {
     spdlog::error("cannot execute the parent of round {}: {}", pending_payload_->round,
                   schedule.status().to_string());
@@ -204,7 +205,6 @@ void ConsensusLoop::schedule_payload() {
     return;
   }
   const std::uint64_t ready_ms = schedule.value().ready_at_ms;
-  const std::uint64_t now_ms = wall_clock_ms();
   payload_waits_for_work_ = !schedule.value().has_work;
   // Through the timer even when due now: the loop then serves ticks between blocks instead of
   // proposing recursively.

@@ -17,14 +17,15 @@ bool Proposer::has_work(const consensus::PayloadRequest& request) const {
 }
 
 StatusOr<Proposer::Schedule> Proposer::schedule(const consensus::PayloadRequest& request,
-                                                const SpeculativeState::BlockLookup& lookup) {
+                                                const SpeculativeState::BlockLookup& lookup,
+                                                std::uint64_t now_ms) {
   auto parent = speculative_.execute(request.parent_id, lookup);
   if (!parent.is_ok()) return parent.status().with_context("executing the parent");
   Schedule out;
   out.has_work = has_work(request);
   const std::uint64_t delay_ms =
       out.has_work ? options_.block_interval_ms : options_.empty_block_interval_ms;
-  out.ready_at_ms = request.parent_timestamp_ms + delay_ms;
+  out.ready_at_ms = std::min(request.parent_timestamp_ms, now_ms) + delay_ms;
   return out;
 }
 

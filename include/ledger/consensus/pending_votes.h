@@ -52,6 +52,9 @@ class PendingVotes {
   // Whether exactly this vote is already counted (lets the caller skip re-verification).
   bool contains(const Vote& vote) const;
   bool contains(const Timeout& timeout) const;
+  // Whether `signer` already has a timeout counted for `round` (any other one from it is an
+  // equivocation or a copy with another high QC, and cannot count).
+  bool has_timeout_from(const PublicKey& signer, std::uint64_t round) const;
 
   VoteAddition add_vote(const Vote& vote);
   TimeoutAddition add_timeout(const Timeout& timeout);

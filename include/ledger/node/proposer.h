@@ -37,9 +37,14 @@ class Proposer {
   Proposer(Options options, Mempool& mempool, SpeculativeState& speculative);
 
   // Executes the parent (and uncommitted ancestors) first. Errors: the parent cannot be
-  // executed (kNotFound or a store error), with context.
+  // executed (kNotFound or a store error), with context. The interval counts from the parent's
+  // timestamp, but never from later than `now_ms`: the parent's leader chose its timestamp, up
+  // to PayloadChecker's time_ahead_max_ms ahead of the validators' clocks, and waiting for it
+  // would hold every leader on that parent past its round timer. Without `now_ms` (the
+  // simulator until it passes it), from the parent's timestamp alone.
   StatusOr<Schedule> schedule(const consensus::PayloadRequest& request,
-                              const SpeculativeState::BlockLookup& lookup);
+                              const SpeculativeState::BlockLookup& lookup,
+                              std::uint64_t now_ms = UINT64_MAX);
   // The payload: transactions from the mempool that fit the block limits (room kept for the
   // header's certificates), the state root after the parent, a timestamp max(now, parent + 1).
   // The parent must have been executed (schedule()).

@@ -691,5 +691,111 @@ TEST_F(ReplicaByzantineTest, Certificate_BelowQuorumPowerCostsNoSignatureCheck) 
   EXPECT_EQ(r->current_round(), 2u);
 }
 
+// Adversarial review (valid but useless certificates escape the check budget): a timeout's
+// signature covers only its high QC's round, so a Byzantine validator whose timeout for the round
+// is already counted could resend it with any other valid QC it holds (every block header carries
+// one; the verified-QC cache holds verified_certs_max). Each copy cost its signature and the QC's
+// quorum, all valid, so the budget was never spent, and then it was refused as an equivocation.
+// A second timeout from a signer already counted in the round is refused before any check.
+TEST_F(ReplicaByzantineTest, Timeout_SecondTimeoutOfASignerIsRefusedBeforeAnyCheck) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(3, qc2_));
+  ASSERT_EQ(r->current_round(), 4u);
+  ASSERT_TRUE(r->on_timeout(c_.key(1), {c_.timeout(1, 4, qc2_), {}}).rejections.empty());
+  const std::uint64_t before = r->certificate_checks_run();
+  for (const auto& subset :
+       std::vector<std::vector<std::size_t>>{{0, 1, 2}, {0, 1, 3}, {1, 2, 3}}) {
+    Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, 4, c_.qc(b1_, subset)), {}});
+    EXPECT_TRUE(rejected(a, RejectReason::kEquivocation));
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+  // Another validator's timeout still counts, whatever its high QC.
+  EXPECT_TRUE(r->on_timeout(c_.key(3), {c_.timeout(3, 4, qc1_), {}}).rejections.empty());
+}
+
+// Adversarial review: a timeout for a future round whose own high QC cannot bring this replica
+// to that round can never count, yet its signature and its QC were checked first (all valid: the
+// budget was never spent); a Byzantine validator could sign one per (round, QC) pair. Such a
+// timeout is refused before any check unless its high QC is above this replica's.
+TEST_F(ReplicaByzantineTest, Timeout_FutureRoundItsQcCannotReachIsRefusedBeforeAnyCheck) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(3, qc2_));
+  ASSERT_EQ(r->current_round(), 4u);
+  const std::uint64_t before = r->certificate_checks_run();
+  for (std::uint64_t round = 5; round < 20; ++round) {
+    for (const auto& subset :
+         std::vector<std::vector<std::size_t>>{{0, 1, 2}, {0, 1, 3}, {1, 2, 3}}) {
+      Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, round, c_.qc(b1_, subset)), {}});
+      EXPECT_TRUE(rejected(a, RejectReason::kFutureRound)) << "round " << round;
+    }
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+  // A timeout whose high QC is of the round before it still moves this replica there and counts.
+  const QuorumCert qc3 = c_.qc(b3_);
+  const Block b4 = c_.block(b3_, 4, qc3);
+  const QuorumCert qc4 = c_.qc(b4);
+  Actions a = r->on_timeout(c_.key(1), {c_.timeout(1, 5, qc4), {}});
+  EXPECT_TRUE(a.rejections.empty()) << a.rejections.at(0).message;
+  EXPECT_EQ(r->current_round(), 5u);
+}
+
+// Adversarial review: proposals are remembered for equivocation only for proposals_seen_max
+// rounds, so the leader of an older round could sign any number of blocks for it, each with
+// another valid variant of its parent's QC (another signer subset): each cost the QC's quorum
+// before being refused as stale. A stale proposal whose certificates are not above this
+// replica's is refused before they are checked.
+TEST_F(ReplicaByzantineTest, Proposal_StaleOneIsRefusedBeforeItsCertificatesAreChecked) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(99, qc2_));
+  ASSERT_EQ(r->current_round(), 100u);
+  ASSERT_EQ(r->high_qc(), qc2_);
+  const std::uint64_t before = r->certificate_checks_run();
+  const std::vector<std::vector<std::size_t>> subsets{
+      {0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}, {0, 1, 2, 3}};
+  for (std::size_t i = 0; i < subsets.size(); ++i) {
+    Block b = c_.block(b1_, 2, c_.qc(b1_, subsets[i]), 5000 + i);  // round 2: validator 2 leads
+    Actions a = propose(*r, b);
+    EXPECT_TRUE(rejected(a, RejectReason::kStaleRound)) << "variant " << i;
+  }
+  EXPECT_EQ(r->certificate_checks_run(), before);
+}
+
+// A stale proposal still delivers a QC above this replica's high QC.
+TEST_F(ReplicaByzantineTest, Proposal_StaleOneStillDeliversANewerQc) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(9, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 10u);
+  Actions a = propose(*r, b2_);
+  EXPECT_TRUE(rejected(a, RejectReason::kStaleRound));
+  EXPECT_EQ(r->high_qc(), qc1_);
+}
+
+// Adversarial review of the check budget: a Byzantine validator relaying an honest validator's
+// signed message, altered so that it fails a check, spends its own budget, never the signer's
+// (the budget is keyed by the authenticated sender); the honest copy still counts.
+TEST_F(ReplicaByzantineTest, CheckBudget_AnAlteredRelayOfAnHonestMessageChargesTheRelayer) {
+  auto r = c_.replica(0, store_);
+  (void)r->on_timeout_cert(c_.key(2), c_.tc(2, c_.gqc()));
+  ASSERT_EQ(r->current_round(), 3u);
+  // Validator 3 relays validator 2's timeout with a forged high QC of the same round.
+  const Timeout honest = c_.timeout(2, 3, qc1_);
+  Timeout altered = honest;
+  altered.high_qc.signatures.back().signature.bytes[9] ^= 1;
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(3), {altered, {}}), RejectReason::kBadSignature));
+  EXPECT_TRUE(rejected(r->on_timeout(c_.key(3), {honest, {}}), RejectReason::kNotChecked));
+  Actions a = r->on_timeout(c_.key(2), {honest, {}});
+  EXPECT_TRUE(a.rejections.empty()) << a.rejections.at(0).message;
+  EXPECT_EQ(r->high_qc(), qc1_);
+  // Its vote, altered by a relayer, likewise (replica 0 leads round 4: votes of round 3).
+  Vote vote = c_.vote(2, c_.block(b2_, 3, qc2_));
+  Vote bad = vote;
+  bad.signature.bytes[1] ^= 1;
+  storage::MemorySafetyStore other_store;
+  auto leader = c_.replica(0, other_store);
+  (void)leader->on_timeout_cert(c_.key(2), c_.tc(2, qc1_));
+  EXPECT_TRUE(rejected(leader->on_vote(c_.key(1), bad), RejectReason::kBadSignature));
+  EXPECT_TRUE(leader->on_vote(c_.key(2), vote).rejections.empty());
+}
+
 }  // namespace
 }  // namespace ledger::consensus
