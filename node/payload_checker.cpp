@@ -17,11 +17,14 @@ PayloadChecker::PayloadChecker(Options options, SignatureCache& signatures,
 
 Status PayloadChecker::check(const Block& block, std::uint64_t now_ms,
                              const SpeculativeState::BlockLookup& lookup) {
+  // "Ahead of this clock" is this node's view, not a property of the block: a clock a few ms
+  // behind the others' would refuse, for the whole round, a child its peers accept (a Byzantine
+  // leader times its block to the edge). Transient, so the replica checks again on its next
+  // ticks (payload_check_attempts_max).
   if (block.header.timestamp_ms > now_ms + options_.time_ahead_max_ms) {
-    return Status::invalid_argument("timestamp " + std::to_string(block.header.timestamp_ms) +
-                                    " is more than " + std::to_string(options_.time_ahead_max_ms) +
-                                    " ms ahead of this node's clock (" + std::to_string(now_ms) +
-                                    ")");
+    return Status::unavailable("timestamp " + std::to_string(block.header.timestamp_ms) +
+                               " is more than " + std::to_string(options_.time_ahead_max_ms) +
+                               " ms ahead of this node's clock (" + std::to_string(now_ms) + ")");
   }
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const SignedTransfer& tx = block.transactions[i];

@@ -194,7 +194,7 @@ void Simulation::handle(SimNode& node, Actions actions) {
   if (outcome.payload_request) {
     const consensus::PayloadRequest& request = *outcome.payload_request;
     auto plan = node.host->proposer().schedule(
-        request, [&node](const Hash& id) { return node.host->find_uncommitted(id); });
+        request, [&node](const Hash& id) { return node.host->find_uncommitted(id); }, wall_ms());
     if (!plan.is_ok()) {
       if (!node.byzantine) {
         fail("honest node " + std::to_string(node.index) +

@@ -40,11 +40,9 @@ class Proposer {
   // executed (kNotFound or a store error), with context. The interval counts from the parent's
   // timestamp, but never from later than `now_ms`: the parent's leader chose its timestamp, up
   // to PayloadChecker's time_ahead_max_ms ahead of the validators' clocks, and waiting for it
-  // would hold every leader on that parent past its round timer. Without `now_ms` (the
-  // simulator until it passes it), from the parent's timestamp alone.
+  // would hold every leader on that parent past its round timer.
   StatusOr<Schedule> schedule(const consensus::PayloadRequest& request,
-                              const SpeculativeState::BlockLookup& lookup,
-                              std::uint64_t now_ms = UINT64_MAX);
+                              const SpeculativeState::BlockLookup& lookup, std::uint64_t now_ms);
   // The payload: transactions from the mempool that fit the block limits (room kept for the
   // header's certificates), the state root after the parent, a timestamp max(now, parent + 1).
   // The parent must have been executed (schedule()).

@@ -46,17 +46,17 @@ TEST_F(PayloadCheckerTest, Check_AcceptsAValidChild) {
   EXPECT_TRUE(verdict.is_ok()) << verdict.to_string();
 }
 
-// Adversarial review (liveness, proposed fix; not fixed here): a Byzantine leader sets its block's
+// Adversarial review (liveness): a Byzantine leader sets its block's
 // timestamp as far ahead as the fastest honest clocks accept (time_ahead_max_ms), so that with
 // the Byzantine votes its block is certified. The next (honest) leader's block must be later
 // still (parent + 1 ms), so validators whose clocks are a little behind find it "too far ahead"
 // and refuse it for the whole round with kInvalidArgument (payload_verdict_refuses), though
 // their clocks would accept it a few ms later; with the Byzantine validators not voting, the
 // honest leader's round fails, once per Byzantine-led round. "Ahead of my clock" is this node's
-// view, not a property of the block: the verdict should be transient (kUnavailable), so that the
+// view, not a property of the block: the verdict is transient (kUnavailable), so that the
 // replica checks it again on its next ticks (payload_check_attempts_max), as for a parent state
 // not available yet.
-TEST_F(PayloadCheckerTest, DISABLED_Check_ATimestampAheadOfThisClockIsNotARefusal) {
+TEST_F(PayloadCheckerTest, Check_ATimestampAheadOfThisClockIsNotARefusal) {
   constexpr std::uint64_t kNow = 1'000'000;
   const Status verdict = checker_.check(child(kNow + 30'001), kNow, none);
   EXPECT_FALSE(verdict.is_ok());
