@@ -148,7 +148,7 @@ void PeerNetwork::on_connected(const PublicKey& peer) {
 
 void PeerNetwork::on_disconnected(const PublicKey& peer) {
   peers_.erase(peer);
-  block_service_.forget_peer(peer);
+  block_service_.on_peer_gone(peer);
   publish_peers();
   spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers_.size());
   sync_.on_peer_gone(peer);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,48 @@ TEST(BlockService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   response = service.answer(peer, request, nullptr, now_ms);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->blocks.size(), 2u);
+}
+
+// Issue 11, rate limits: BlockService keeps a peer's bucket when it disconnects. (It used to
+// forget it, so a peer in debt reconnected and was answered again with a full budget.)
+TEST(BlockService, Budget_SurvivesAReconnect) {
+  const SyncChain chain(kRounds);
+  BlockService::Options options;
+  options.bytes_per_second = encode_block(chain.block(8)).size();  // one block a second
+  BlockService service(options, chain.store());
+  const PublicKey peer = peer_key(1);
+  const consensus::BlockRequest request{chain.id(8), 8};
+  const std::uint64_t now_ms = 3'600'000;
+  ASSERT_TRUE(service.answer(peer, request, nullptr, now_ms).has_value());  // into debt
+  ASSERT_FALSE(service.answer(peer, request, nullptr, now_ms).has_value());
+  service.on_peer_gone(peer);
+  EXPECT_FALSE(service.answer(peer, request, nullptr, now_ms).has_value())
+      << "a reconnect refilled the budget";
+  EXPECT_TRUE(service.answer(peer, request, nullptr, now_ms + 3000).has_value());  // repaid
+}
+
+// At peers_max buckets a new peer's takes the place of a full one, else of a disconnected
+// peer's: a connected peer in debt is not forgotten because other peers arrive. (The first
+// bucket by key used to go, whatever it held.)
+TEST(BlockService, PeersMax_ForgetsFullThenDisconnectedBucketsFirst) {
+  const SyncChain chain(kRounds);
+  BlockService::Options options;
+  options.peers_max = 2;
+  options.bytes_per_second = encode_block(chain.block(8)).size();
+  BlockService service(options, chain.store());
+  std::vector<PublicKey> keys = {peer_key(1), peer_key(2), peer_key(3), peer_key(4)};
+  std::sort(keys.begin(), keys.end());
+  const PublicKey& spender = keys[0];  // the first by key
+  const consensus::BlockRequest request{chain.id(8), 8};
+  const std::uint64_t now_ms = 3'600'000;
+  ASSERT_TRUE(service.answer(spender, request, nullptr, now_ms).has_value());
+  ASSERT_TRUE(service.answer(keys[1], request, nullptr, now_ms).has_value());
+  service.on_peer_gone(keys[1]);
+  ASSERT_TRUE(service.answer(keys[2], request, nullptr, now_ms).has_value());  // keys[1] goes
+  service.on_peer_gone(keys[2]);
+  ASSERT_TRUE(service.answer(keys[3], request, nullptr, now_ms).has_value());  // keys[2] goes
+  EXPECT_FALSE(service.answer(spender, request, nullptr, now_ms).has_value())
+      << "the spender's bucket was forgotten";
 }
 
 }  // namespace
