@@ -37,6 +37,12 @@ std::chrono::milliseconds backoff_for(std::uint32_t failures, std::chrono::milli
 
 }  // namespace
 
+std::size_t encoded_header_bytes_min(const std::string& chain_id) {
+  BlockHeader header;
+  header.chain_id = chain_id;
+  return encode_header(header).size();
+}
+
 Status BlockSyncConfig::validate() const {
   if (chain_id.empty()) return Status::invalid_argument("block sync: chain_id is empty");
   if (validators.size() == 0) return Status::invalid_argument("block sync: no validators");

@@ -77,7 +77,7 @@ BlockSyncConfig block_sync_config(const NodeOptions& options, bool validator,
   c.block_limits = replica_config.block_limits;
   c.verified_certs_max = replica_config.verified_certs_max;
   c.blocks_max = options.config.p2p.sync_blocks_max;
-  c.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
+  c.proof_headers_max = options.config.p2p.sync_proof_headers_max;
   c.lag_blocks =
       validator ? std::min<std::uint64_t>(
                       kValidatorSyncLagBlocks,
@@ -95,7 +95,7 @@ BlockSyncConfig block_sync_config(const NodeOptions& options, bool validator,
 SyncServiceConfig sync_service_config(const NodeOptions& options) {
   SyncServiceConfig s;
   s.blocks_max = options.config.p2p.sync_blocks_max;
-  s.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
+  s.proof_headers_max = options.config.p2p.sync_proof_headers_max;
   s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   s.requests_per_second = options.config.p2p.sync_requests_per_second;
   s.bytes_per_second = options.config.p2p.sync_bytes_per_second;

@@ -85,6 +85,18 @@ namespace ledger::node {
 using SyncClock = std::chrono::steady_clock;
 using SyncTime = SyncClock::time_point;
 
+// The default of p2p.sync_proof_headers_max. Blocks committed together (one certificate, after
+// failed rounds) are the uncommitted certified chain of the validators that voted for them, which
+// BlockTree::insert lets grow to 2 * consensus.pending_blocks_max of the voter (the certified
+// chain may take the tree twice over). pending_blocks_max is each operator's choice, up to
+// 1'000'000, so an honest batch can hold up to 2'000'000 blocks whatever this node's own setting.
+inline constexpr std::size_t kSyncProofHeadersMax = 2'000'000;
+
+// The length of the shortest header encode_header can produce for `chain_id` (a valid chain id):
+// the other fields are fixed-width but the parent QC's signatures, here none. Every block and
+// proof header of that chain is at least this long.
+std::size_t encoded_header_bytes_min(const std::string& chain_id);
+
 struct BlockSyncConfig {
   std::string chain_id;
   ValidatorSet validators;  // the genesis validators: every commit certificate is checked
@@ -92,9 +104,10 @@ struct BlockSyncConfig {
   BlockLimits block_limits;              // genesis limits, for decoding blocks
   std::size_t verified_certs_max = 256;  // certificate verification cache
   std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks asked for per request
-  // Proof headers accepted in one response: a commit batch is never longer than the blocks a
-  // replica keeps uncommitted, so the node passes consensus.pending_blocks_max.
-  std::size_t proof_headers_max = 1024;
+  // Proof headers accepted in one response (p2p.sync_proof_headers_max). It must cover the
+  // longest batch an honest peer can serve, which depends on the validators' own
+  // consensus.pending_blocks_max, not this node's: see kSyncProofHeadersMax.
+  std::size_t proof_headers_max = kSyncProofHeadersMax;
   std::uint64_t lag_blocks = 0;  // ask only a peer more than this many blocks ahead
   std::chrono::milliseconds request_timeout{10'000};  // unanswered: a failure
   std::chrono::milliseconds backoff_min{1'000};       // after a peer's first failure

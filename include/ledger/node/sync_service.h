@@ -46,8 +46,8 @@
 namespace ledger::node {
 
 struct SyncServiceConfig {
-  std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks in one answer
-  std::size_t proof_headers_max = 1024;  // consensus.pending_blocks_max, as the asker checks
+  std::uint32_t blocks_max = 64;  // p2p.sync_blocks_max: blocks in one answer
+  std::size_t proof_headers_max = kSyncProofHeadersMax;  // p2p.sync_proof_headers_max
   // Encoded bytes of blocks, certificates and proof headers in one answer: the frame limit
   // minus room for the envelope. At least one block always fits (Node::open checks the frame
   // limit against the genesis block size).

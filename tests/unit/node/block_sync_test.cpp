@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/node/config.h"
 #include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
 #include "support/test_keys.h"
@@ -170,6 +171,42 @@ TEST(BlockSync, ProofHeadersOverTheBound_Refused) {
   const SyncResponseMessage response = chain.response(1, 1);  // block 1 and headers 2, 3, 4
   ASSERT_EQ(response.proof_headers.size(), 3u);
   EXPECT_TRUE(penalised_for(asker.respond(peer, response), peer, "3 proof headers, more than 2"));
+}
+
+// Issue 11, limits: a batch (blocks sharing one commit certificate) can be twice as long as the
+// consensus.pending_blocks_max of the validators that made it, and that is each operator's own
+// setting. Here the responder runs 64 and this node 16: 4 blocks asked from a batch of 40 need
+// 36 proof headers, more than the 2 * 16 this node used to derive from its own setting, so it
+// refused every honest answer inside that batch, for ever. p2p.sync_proof_headers_max defaults
+// to what any honest batch needs, on both sides.
+TEST(BlockSync, BatchLongerThanTwiceTheLocalPendingBlocksMax_Syncs) {
+  std::vector<std::uint64_t> rounds;
+  for (std::uint64_t i = 0; i < 40; ++i)
+    rounds.push_back(1 + 2 * i);  // every other round failed: no 2-chain
+  rounds.push_back(80);           // height 41 commits 1..40 (B0 = 40)...
+  rounds.push_back(81);           // ...and height 42 commits 41
+  const SyncChain chain(rounds);
+  ASSERT_EQ(chain.b0_of(1), 40u);
+  ASSERT_EQ(chain.committed_height(), 41u);
+  NodeConfig local;
+  local.consensus.pending_blocks_max = 16;
+  ASSERT_TRUE(validate_config(local).is_ok());
+  NodeConfig responder;
+  responder.consensus.pending_blocks_max = 64;
+  ASSERT_TRUE(validate_config(responder).is_ok());
+  ASSERT_GT(40u - chain.config().blocks_max, 2 * local.consensus.pending_blocks_max);
+
+  BlockSyncConfig config = chain.config();
+  config.proof_headers_max = local.p2p.sync_proof_headers_max;
+  SyncServiceConfig service_config = chain.service_config();
+  service_config.proof_headers_max = responder.p2p.sync_proof_headers_max;
+  Asker asker(chain, config);
+  SyncService service(chain.store(), service_config);
+  const PublicKey peer = peer_key(1);
+  asker.sync().on_peer_status(peer, chain.committed_height());
+  sync_all(asker, peer, service);
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_EQ(asker.sync().stats().failures, 0u);
 }
 
 TEST(BlockSync, ProofHeaders_MustLinkAndEndAtB0) {
