@@ -532,7 +532,7 @@ StatusOr<std::vector<SyncCommitGroup>> BlockSync::verify(const InFlight& asked,
   if (m > config_.proof_headers_max) {
     return Status::invalid_argument(std::to_string(m) + " proof headers, more than " +
                                     std::to_string(config_.proof_headers_max) +
-                                    " (consensus.pending_blocks_max)");
+                                    " (p2p.sync_proof_headers_max)");
   }
   if (response.from_height != from) {
     return Status::invalid_argument("blocks from height " + std::to_string(response.from_height) +
