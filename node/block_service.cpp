@@ -1,6 +1,7 @@
 #include "ledger/node/block_service.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "ledger/core/assert.h"
 
@@ -14,23 +15,49 @@ BlockService::BlockService(Options options, const storage::ChainStore& store)
                                                                                    << 40);
 }
 
+void BlockService::refill(Bucket& b, std::uint64_t now_ms) const {
+  if (now_ms <= b.updated_ms) return;
+  const std::uint64_t full = std::uint64_t{options_.requests_burst} * 1000;
+  const auto bytes_full = static_cast<std::int64_t>(options_.bytes_per_second);
+  // An hour refills any bucket; the cap keeps the products below 2^63.
+  const std::uint64_t elapsed = std::min<std::uint64_t>(now_ms - b.updated_ms, 3'600'000);
+  b.milli_tokens = std::min(full, b.milli_tokens + elapsed * options_.requests_per_second);
+  const auto refilled = static_cast<std::int64_t>(elapsed * options_.bytes_per_second / 1000);
+  b.bytes = std::min(bytes_full, b.bytes + refilled);
+  b.updated_ms = now_ms;
+}
+
+void BlockService::on_peer_gone(const PublicKey& peer) {
+  if (auto it = buckets_.find(peer); it != buckets_.end()) it->second.connected = false;
+}
+
+void BlockService::evict_one(std::uint64_t now_ms) {
+  LEDGER_ASSERT(!buckets_.empty());
+  const std::uint64_t full = std::uint64_t{options_.requests_burst} * 1000;
+  const auto bytes_full = static_cast<std::int64_t>(options_.bytes_per_second);
+  // Lower is forgotten first: full, then disconnected, then refilled longest ago.
+  auto rank = [&](const Bucket& bucket) {
+    Bucket b = bucket;
+    refill(b, now_ms);
+    const bool is_full = b.milli_tokens >= full && b.bytes >= bytes_full;
+    return std::tuple(!is_full, b.connected, bucket.updated_ms);
+  };
+  buckets_.erase(std::min_element(buckets_.begin(), buckets_.end(), [&](auto& a, auto& b) {
+    return rank(a.second) < rank(b.second);
+  }));
+}
+
 BlockService::Bucket* BlockService::take_token(const PublicKey& peer, std::uint64_t now_ms) {
   const std::uint64_t full = std::uint64_t{options_.requests_burst} * 1000;
   const auto bytes_full = static_cast<std::int64_t>(options_.bytes_per_second);
   auto it = buckets_.find(peer);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= options_.peers_max) buckets_.erase(buckets_.begin());
+    if (buckets_.size() >= options_.peers_max) evict_one(now_ms);
     it = buckets_.emplace(peer, Bucket{full, bytes_full, now_ms}).first;
   }
   Bucket& b = it->second;
-  if (now_ms > b.updated_ms) {
-    // An hour refills any bucket; the cap keeps the products below 2^63.
-    const std::uint64_t elapsed = std::min<std::uint64_t>(now_ms - b.updated_ms, 3'600'000);
-    b.milli_tokens = std::min(full, b.milli_tokens + elapsed * options_.requests_per_second);
-    const auto refill = static_cast<std::int64_t>(elapsed * options_.bytes_per_second / 1000);
-    b.bytes = std::min(bytes_full, b.bytes + refill);
-    b.updated_ms = now_ms;
-  }
+  b.connected = true;
+  refill(b, now_ms);
   LEDGER_ASSERT(buckets_.size() <= options_.peers_max);
   if (b.milli_tokens < 1000 || b.bytes <= 0) return nullptr;
   b.milli_tokens -= 1000;

@@ -37,6 +37,12 @@ std::chrono::milliseconds backoff_for(std::uint32_t failures, std::chrono::milli
 
 }  // namespace
 
+std::size_t encoded_header_bytes_min(const std::string& chain_id) {
+  BlockHeader header;
+  header.chain_id = chain_id;
+  return encode_header(header).size();
+}
+
 Status BlockSyncConfig::validate() const {
   if (chain_id.empty()) return Status::invalid_argument("block sync: chain_id is empty");
   if (validators.size() == 0) return Status::invalid_argument("block sync: no validators");
@@ -51,6 +57,9 @@ Status BlockSyncConfig::validate() const {
   }
   if (retry_interval.count() < 0) {
     return Status::invalid_argument("block sync: retry_interval is negative");
+  }
+  if (retry_after_max < retry_interval || retry_after_max.count() < 1) {
+    return Status::invalid_argument("block sync: need retry_interval <= retry_after_max, >= 1 ms");
   }
   if (peers_max < 1 || penalties_max < 1) {
     return Status::invalid_argument("block sync: peers_max and penalties_max must be >= 1");
@@ -78,6 +87,23 @@ std::uint32_t BlockSync::short_answers_of(const PublicKey& peer) const {
   return it == short_answers_.end() ? 0 : it->second;
 }
 
+std::uint32_t BlockSync::busy_answers_of(const PublicKey& peer) const {
+  const auto it = busy_.find(peer);
+  return it == busy_.end() ? 0 : it->second.answers;
+}
+
+std::optional<std::uint64_t> BlockSync::claim_of(const PublicKey& peer) const {
+  const auto it = claims_.find(peer);
+  if (it == claims_.end()) return std::nullopt;
+  return it->second.claimed;
+}
+
+void BlockSync::raise_claim(const PublicKey& peer, std::uint64_t height) {
+  if (auto it = claims_.find(peer); it != claims_.end()) {
+    it->second.claimed = std::max(it->second.claimed, height);
+  }
+}
+
 // ---- Inputs ------------------------------------------------------------------------------------
 
 SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t committed_height) {
@@ -92,7 +118,7 @@ SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t commit
     }
     it = claims_.emplace(peer, Peer{}).first;
   }
-  it->second.claimed = committed_height;
+  raise_claim(peer, committed_height);
   return out;
 }
 
@@ -118,8 +144,10 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   }
   const InFlight asked = *in_flight_;
   in_flight_.reset();
-  if (auto it = claims_.find(peer); it != claims_.end()) {
-    it->second.claimed = response.committed_height;
+  raise_claim(peer, response.committed_height);
+  if (response.blocks.empty() && response.retry_after_ms > 0) {
+    note_busy(peer, response, now, out);
+    return out;
   }
 
   auto groups = verify(asked, response, tip);
@@ -136,6 +164,7 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
                                           ", committed meanwhile"));
     return out;
   }
+  busy_.erase(peer);
   if (is_short(asked, response)) {
     note_short(peer, asked, response, out);
   } else {
@@ -203,6 +232,9 @@ std::optional<SyncTime> BlockSync::next_poll(SyncTime now) const {
   for (const auto& [peer, penalty] : penalties_) {
     if (claims_.contains(peer)) consider(penalty.until);
   }
+  for (const auto& [peer, busy] : busy_) {
+    if (claims_.contains(peer)) consider(busy.until);
+  }
   return next;
 }
 
@@ -244,7 +276,13 @@ bool BlockSync::is_short(const InFlight& asked, const SyncResponseMessage& respo
   const std::uint64_t last_asked = from > std::numeric_limits<std::uint64_t>::max() - (count - 1)
                                        ? std::numeric_limits<std::uint64_t>::max()
                                        : from + (count - 1);
-  if (response.committed_height < last_asked) return false;  // it does not claim to have more
+  // What the peer claims: the highest of its claims, not just the answer's own (an under-claim
+  // there, stating only the last height sent, must not excuse a drip).
+  std::uint64_t claimed = std::max(response.committed_height, asked.claimed_height);
+  if (auto it = claims_.find(asked.peer); it != claims_.end()) {
+    claimed = std::max(claimed, it->second.claimed);
+  }
+  if (claimed < last_asked) return false;  // it does not claim to have more
   std::uint64_t bytes = 0;
   std::uint64_t cert_bytes_max = 0;
   for (const SyncResponseMessage::Item& item : response.blocks) {
@@ -270,13 +308,44 @@ void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
   }
   if (it->second < std::numeric_limits<std::uint32_t>::max()) ++it->second;
   LEDGER_ASSERT(short_answers_.size() <= config_.penalties_max);
-  out.notes.push_back(note(
-      SyncNote::Level::kInfo,
-      "sync: " + peer_name(peer) + " sent " + std::to_string(response.blocks.size()) + " of the " +
-          std::to_string(asked.request.count) + " blocks asked from height " +
-          std::to_string(asked.request.from_height) + ", though it claims height " +
-          std::to_string(response.committed_height) + " and more would have fitted (short answer " +
-          std::to_string(it->second) + "); peers with fewer short answers are asked first"));
+  out.notes.push_back(
+      note(SyncNote::Level::kInfo,
+           "sync: " + peer_name(peer) + " sent " + std::to_string(response.blocks.size()) +
+               " of the " + std::to_string(asked.request.count) + " blocks asked from height " +
+               std::to_string(asked.request.from_height) + ", though it claims height " +
+               std::to_string(std::max(
+                   {response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)})) +
+               " and more would have fitted (short answer " + std::to_string(it->second) +
+               "); peers with fewer short answers are asked first"));
+}
+
+// Busy is not a failure: no backoff, no quiet interval for the others; only this peer waits,
+// at least retry_interval (so that a peer saying "1 ms" cannot make this node ask in a loop) and
+// at most retry_after_max (so that a peer saying "an hour" cannot park itself for long).
+void BlockSync::note_busy(const PublicKey& peer, const SyncResponseMessage& response, SyncTime now,
+                          SyncOutput& out) {
+  ++stats_.responses_busy;
+  const auto wait = std::clamp(std::chrono::milliseconds(response.retry_after_ms),
+                               config_.retry_interval, config_.retry_after_max);
+  auto it = busy_.find(peer);
+  if (it == busy_.end()) {
+    if (busy_.size() >= config_.penalties_max) {
+      // Forget the wait that ends first: the peer closest to being asked anyway.
+      busy_.erase(std::min_element(busy_.begin(), busy_.end(), [](auto& a, auto& b) {
+        return a.second.until < b.second.until;
+      }));
+    }
+    it = busy_.emplace(peer, Busy{}).first;
+  }
+  Busy& busy = it->second;
+  if (busy.answers < std::numeric_limits<std::uint32_t>::max()) ++busy.answers;
+  busy.until = now + wait;
+  LEDGER_ASSERT(busy_.size() <= config_.penalties_max);
+  out.notes.push_back(
+      note(SyncNote::Level::kInfo, "sync: " + peer_name(peer) + " is busy (retry after " +
+                                       std::to_string(response.retry_after_ms) +
+                                       " ms); not asked again for " + std::to_string(wait.count()) +
+                                       " ms (busy answer " + std::to_string(busy.answers) + ")"));
 }
 
 // A penalty is remembered for backoff_max after it ends, so that a peer that keeps failing
@@ -286,8 +355,9 @@ void BlockSync::prune_penalties(SyncTime now) {
                 [&](const auto& entry) { return entry.second.until + config_.backoff_max <= now; });
 }
 
-// Among peers more than lag_blocks ahead and not backing off: fewest failures, fewest short
-// answers, highest claim capped at tip + blocks_max, asked least recently, smallest key.
+// Among peers more than lag_blocks ahead, not backing off and not busy: fewest failures, fewest
+// short answers, fewest busy answers, highest claim capped at tip + blocks_max, asked least
+// recently, smallest key.
 std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime now) const {
   const std::uint64_t threshold =
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.lag_blocks
@@ -298,7 +368,8 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.blocks_max
           ? std::numeric_limits<std::uint64_t>::max()
           : tip.height + config_.blocks_max;
-  using Rank = std::tuple<std::uint32_t, std::uint32_t, std::uint64_t, std::uint64_t>;
+  using Rank =
+      std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint64_t, std::uint64_t>;
   std::optional<PublicKey> best;
   Rank best_rank{};
   for (const auto& [peer, state] : claims_) {
@@ -309,8 +380,13 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
       if (it->second.until > now) continue;
       failures = it->second.failures;
     }
+    std::uint32_t busy = 0;
+    if (auto it = busy_.find(peer); it != busy_.end()) {
+      if (it->second.until > now) continue;
+      busy = it->second.answers;
+    }
     // Lower is better (keys are visited in ascending order, so ties keep the smallest).
-    const Rank rank{failures, short_answers_of(peer),
+    const Rank rank{failures, short_answers_of(peer), busy,
                     std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
                     state.asked_seq};
     if (!best || rank < best_rank) {
@@ -456,7 +532,7 @@ StatusOr<std::vector<SyncCommitGroup>> BlockSync::verify(const InFlight& asked,
   if (m > config_.proof_headers_max) {
     return Status::invalid_argument(std::to_string(m) + " proof headers, more than " +
                                     std::to_string(config_.proof_headers_max) +
-                                    " (consensus.pending_blocks_max)");
+                                    " (p2p.sync_proof_headers_max)");
   }
   if (response.from_height != from) {
     return Status::invalid_argument("blocks from height " + std::to_string(response.from_height) +

@@ -258,6 +258,14 @@ void visit_keys(Config& c, Visitor& v) {
             Range{64 * 1024, std::uint64_t{16} * 1024 * 1024 * 1024},
             "Bytes of answers to consensus block requests sent per peer per second (bursts of "
             "as many), as for sync_bytes_per_second.");
+  v.integer("sync_proof_headers_max", c.p2p.sync_proof_headers_max, Range{32, 2'000'000},
+            "Proof headers in one block-sync response, asked or sent. A batch of blocks "
+            "committed together can be twice the pending_blocks_max of the validators that "
+            "made it (up to 2000000), whatever this node's own; a smaller value can make such "
+            "a batch impossible to sync. At least 2 * consensus.pending_blocks_max.");
+  v.integer("sync_retry_after_max_ms", c.p2p.sync_retry_after_max_ms, Range{250, 600'000},
+            "The longest wait a peer's busy answer to a block-sync request is honoured for; "
+            "a longer one is cut to this.");
 }
 
 std::string range_text(Range range) {
@@ -576,6 +584,14 @@ Status check_p2p_pairs(const NodeConfig& config, const std::string& source) {
         ") must be at least p2p.frame_bytes_max + " + std::to_string(kFrameQueueSlack) + " (" +
         std::to_string(p.frame_bytes_max + kFrameQueueSlack) +
         "), or the largest message could never be queued");
+  }
+  // Not a pair of p2p keys, but the same kind of bound: this node's own batches must be servable.
+  if (p.sync_proof_headers_max < 2 * config.consensus.pending_blocks_max) {
+    return Status::invalid_argument(
+        source + ": p2p.sync_proof_headers_max (" + std::to_string(p.sync_proof_headers_max) +
+        ") must be at least 2 * consensus.pending_blocks_max (" +
+        std::to_string(2 * config.consensus.pending_blocks_max) +
+        "), or a batch this node's validator set commits could not be synced");
   }
   if (p.dial_backoff_max_ms < p.dial_backoff_min_ms) {
     return Status::invalid_argument(source + ": p2p.dial_backoff_max_ms (" +

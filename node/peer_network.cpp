@@ -42,6 +42,7 @@ PeerNetwork::PeerNetwork(boost::asio::io_context& io, const NodeOptions& options
            options.config.p2p.connections_max + options.genesis.validators.size(),
            options.config.p2p.block_bytes_per_second},
           store),
+      sync_entry_bytes_min_(encoded_header_bytes_min(options.genesis.chain_id)),
       sync_(
           io, options, validator, store, consensus, stopping,
           SyncDriver::Hooks{[this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
@@ -148,7 +149,7 @@ void PeerNetwork::on_connected(const PublicKey& peer) {
 
 void PeerNetwork::on_disconnected(const PublicKey& peer) {
   peers_.erase(peer);
-  block_service_.forget_peer(peer);
+  block_service_.on_peer_gone(peer);
   publish_peers();
   spdlog::debug("p2p: peer {} gone, {} peers", peer_name(peer), peers_.size());
   sync_.on_peer_gone(peer);
@@ -184,11 +185,17 @@ std::optional<EnvelopeField> peek_envelope(ByteView frame) {
   return EnvelopeField{static_cast<std::uint32_t>(*tag >> 3), frame.subspan(pos)};
 }
 
-// How many length-delimited fields a message body holds (repeated bytes or messages), counted
-// without parsing it; nullopt if it is not a well-formed protobuf body.
-std::optional<std::size_t> count_entries(ByteView body) {
-  std::size_t pos = 0;
+// The length-delimited fields of a message body (repeated bytes or messages), read without
+// parsing it.
+struct Entries {
   std::size_t count = 0;
+  std::size_t shortest = SIZE_MAX;  // bytes of the shortest one
+};
+
+// nullopt if the body is not a well-formed protobuf body.
+std::optional<Entries> count_entries(ByteView body) {
+  std::size_t pos = 0;
+  Entries entries;
   while (pos < body.size()) {
     const auto tag = read_varint(body, pos);
     if (!tag) return std::nullopt;
@@ -200,14 +207,15 @@ std::optional<std::size_t> count_entries(ByteView body) {
         const auto length = read_varint(body, pos);
         if (!length || *length > body.size() - pos) return std::nullopt;
         pos += *length;
-        ++count;
+        ++entries.count;
+        entries.shortest = std::min<std::size_t>(entries.shortest, *length);
         break;
       }
       default:
         return std::nullopt;
     }
   }
-  return count;
+  return entries;
 }
 
 // Envelope field numbers (node/proto/ledger/p2p/v1/p2p.proto).
@@ -237,18 +245,29 @@ void PeerNetwork::on_frame(const PublicKey& peer, Bytes payload) {
     return;
   }
   // Repeated entries are counted before parsing: a frame of tiny entries must not become
-  // millions of strings.
+  // millions of strings. A sync response may hold many proof headers (an honest batch can be
+  // p2p.sync_proof_headers_max long), so its entries must also each be at least a header long:
+  // then a frame holds at most frame_bytes_max / sync_entry_bytes_min_ of them.
   if (field->number == kTransactionsField || field->number == kSyncResponseField) {
+    const bool sync = field->number == kSyncResponseField;
     const auto entries = count_entries(field->body);
-    const std::size_t entries_max = field->number == kTransactionsField
-                                        ? options_.config.p2p.gossip_batch_max
-                                        : std::size_t{options_.config.p2p.sync_blocks_max} +
-                                              2 * options_.config.consensus.pending_blocks_max;
-    if (!entries || *entries > entries_max) {
-      spdlog::warn("p2p: {} sent a {} with {} entries, above the {} allowed; ignored unparsed",
-                   peer_name(peer),
-                   field->number == kTransactionsField ? "gossip batch" : "sync response",
-                   entries ? std::to_string(*entries) : std::string("malformed"), entries_max);
+    const std::size_t entries_max = sync ? std::size_t{options_.config.p2p.sync_blocks_max} +
+                                               options_.config.p2p.sync_proof_headers_max
+                                         : options_.config.p2p.gossip_batch_max;
+    const bool too_short =
+        sync && entries && entries->count > 0 && entries->shortest < sync_entry_bytes_min_;
+    if (!entries || entries->count > entries_max || too_short) {
+      if (too_short) {
+        spdlog::warn(
+            "p2p: {} sent a sync response with an entry of {} bytes, shorter than any block "
+            "header ({} bytes); ignored unparsed",
+            peer_name(peer), entries->shortest, sync_entry_bytes_min_);
+      } else {
+        spdlog::warn("p2p: {} sent a {} with {} entries, above the {} allowed; ignored unparsed",
+                     peer_name(peer), sync ? "sync response" : "gossip batch",
+                     entries ? std::to_string(entries->count) : std::string("malformed"),
+                     entries_max);
+      }
       // For block sync, as good as no answer: the peer fails this request.
       if (field->number == kSyncResponseField) sync_.on_response(peer, wire::SyncResponse{});
       return;

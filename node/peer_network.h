@@ -91,6 +91,9 @@ class PeerNetwork final : public p2p::Transport::Handler {
   const std::atomic<bool>& stopping_;
   std::function<void(const Status&)> fail_;
   BlockService block_service_;
+  // The smallest encoded header of this chain: every block and proof header in a sync response
+  // is at least this long, so that a frame of tiny entries is refused before it is parsed.
+  std::size_t sync_entry_bytes_min_;
   SyncDriver sync_;
   std::unique_ptr<p2p::Transport> transport_;
   boost::asio::steady_timer status_timer_;

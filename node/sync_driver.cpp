@@ -23,6 +23,9 @@ constexpr std::chrono::milliseconds kSyncTimeout{10'000};
 constexpr std::chrono::milliseconds kSyncBackoffMin{1'000};
 constexpr std::chrono::milliseconds kSyncBackoffMax{60'000};
 constexpr std::chrono::milliseconds kSyncRetryInterval{250};
+// A peer over this node's sync rates is told "busy" at most this often (below
+// kSyncRetryInterval, the least an asker waits after a busy answer, so an honest one is told).
+constexpr std::chrono::milliseconds kSyncBusyInterval{100};
 // Room for the envelope around a message's own bytes.
 constexpr std::size_t kEnvelopeSlack = 64 * 1024;
 
@@ -37,6 +40,7 @@ SyncResponseMessage from_wire(const wire::SyncResponse& in) {
   out.proof_headers.reserve(static_cast<std::size_t>(in.proof_headers_size()));
   for (const std::string& header : in.proof_headers())
     out.proof_headers.push_back(to_bytes(header));
+  out.retry_after_ms = in.retry_after_ms();
   return out;
 }
 
@@ -50,6 +54,7 @@ void to_wire(const SyncResponseMessage& in, wire::SyncResponse& out) {
   }
   for (const Bytes& header : in.proof_headers)
     out.add_proof_headers(as_string(header));
+  if (in.retry_after_ms > 0) out.set_retry_after_ms(in.retry_after_ms);
 }
 
 void log_notes(const std::vector<SyncNote>& notes) {
@@ -77,7 +82,7 @@ BlockSyncConfig block_sync_config(const NodeOptions& options, bool validator,
   c.block_limits = replica_config.block_limits;
   c.verified_certs_max = replica_config.verified_certs_max;
   c.blocks_max = options.config.p2p.sync_blocks_max;
-  c.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
+  c.proof_headers_max = options.config.p2p.sync_proof_headers_max;
   c.lag_blocks =
       validator ? std::min<std::uint64_t>(
                       kValidatorSyncLagBlocks,
@@ -87,6 +92,7 @@ BlockSyncConfig block_sync_config(const NodeOptions& options, bool validator,
   c.backoff_min = kSyncBackoffMin;
   c.backoff_max = kSyncBackoffMax;
   c.retry_interval = kSyncRetryInterval;
+  c.retry_after_max = std::chrono::milliseconds(options.config.p2p.sync_retry_after_max_ms);
   c.peers_max = options.config.p2p.connections_max;
   c.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   return c;
@@ -95,11 +101,12 @@ BlockSyncConfig block_sync_config(const NodeOptions& options, bool validator,
 SyncServiceConfig sync_service_config(const NodeOptions& options) {
   SyncServiceConfig s;
   s.blocks_max = options.config.p2p.sync_blocks_max;
-  s.proof_headers_max = 2 * options.config.consensus.pending_blocks_max;
+  s.proof_headers_max = options.config.p2p.sync_proof_headers_max;
   s.response_bytes_max = options.config.p2p.frame_bytes_max - kEnvelopeSlack;
   s.requests_per_second = options.config.p2p.sync_requests_per_second;
   s.bytes_per_second = options.config.p2p.sync_bytes_per_second;
   s.peers_max = options.config.p2p.connections_max;
+  s.busy_interval = kSyncBusyInterval;
   return s;
 }
 
@@ -160,8 +167,15 @@ void SyncDriver::poll() {
 void SyncDriver::on_request(const PublicKey& peer, const SyncRequestMessage& request) {
   const SyncAdmission admission = sync_service_.admit(peer, std::chrono::steady_clock::now());
   if (admission.log_line) spdlog::warn("{}", *admission.log_line);
-  if (!admission.admitted) return;
   wire::Envelope envelope;
+  if (!admission.admitted) {
+    // Over its rates: told when to come back, so that the asker does not time out on this
+    // honest node and count it a failure. Told at most every kSyncBusyInterval, else dropped.
+    if (!admission.retry_after) return;
+    to_wire(sync_service_.busy(request, *admission.retry_after), *envelope.mutable_sync_response());
+    hooks_.send(peer, serialize(envelope));
+    return;
+  }
   auto answer = sync_service_.answer(request, admission.bytes_max);
   if (answer.is_ok()) {
     log_notes(answer.value().notes);

@@ -1,6 +1,8 @@
 #include "ledger/node/sync_service.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "ledger/core/assert.h"
 #include "ledger/core/encoding.h"
@@ -27,6 +29,9 @@ Status SyncServiceConfig::validate() const {
   }
   if (bytes_per_second < 1) return Status::invalid_argument("sync service: bytes_per_second < 1");
   if (peers_max < 1) return Status::invalid_argument("sync service: peers_max < 1");
+  if (busy_interval.count() < 0) {
+    return Status::invalid_argument("sync service: busy_interval is negative");
+  }
   return Status::ok();
 }
 
@@ -69,7 +74,11 @@ SyncAdmission SyncService::admit(const PublicKey& peer, SyncTime now) {
       }
     }
     const Bucket full{static_cast<double>(config_.requests_per_second),
-                      static_cast<double>(config_.bytes_per_second), now, 0, std::nullopt};
+                      static_cast<double>(config_.bytes_per_second),
+                      now,
+                      0,
+                      std::nullopt,
+                      std::nullopt};
     it = buckets_.emplace(peer, full).first;
   }
   LEDGER_ASSERT(buckets_.size() <= config_.peers_max);
@@ -86,7 +95,21 @@ SyncAdmission SyncService::admit(const PublicKey& peer, SyncTime now) {
                     " requests per second (p2p.sync_requests_per_second)");
   }
   bucket.tokens -= 1.0;
-  return SyncAdmission{true, static_cast<std::uint64_t>(bucket.bytes), std::nullopt};
+  return SyncAdmission{true, static_cast<std::uint64_t>(bucket.bytes), std::nullopt, std::nullopt};
+}
+
+// The longer of the two refills: a request token, and byte tokens back above zero.
+std::chrono::milliseconds SyncService::wait_for(const Bucket& bucket) const {
+  double seconds = 0;
+  if (bucket.tokens < 1.0) seconds = (1.0 - bucket.tokens) / config_.requests_per_second;
+  if (bucket.bytes < 1.0) {
+    seconds =
+        std::max(seconds, (1.0 - bucket.bytes) / static_cast<double>(config_.bytes_per_second));
+  }
+  // Rounded up, so that the peer does not come back a moment too early and be refused again.
+  const double ms = std::ceil(seconds * 1000.0);
+  constexpr double kMsMax = std::numeric_limits<std::uint32_t>::max();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::clamp(ms, 1.0, kMsMax)));
 }
 
 SyncAdmission SyncService::drop(const PublicKey& peer, Bucket& bucket, SyncTime now,
@@ -94,9 +117,13 @@ SyncAdmission SyncService::drop(const PublicKey& peer, Bucket& bucket, SyncTime 
   ++dropped_;
   ++bucket.dropped_unlogged;
   SyncAdmission out;
+  if (!bucket.told_busy || now - *bucket.told_busy >= config_.busy_interval) {
+    out.retry_after = wait_for(bucket);
+    bucket.told_busy = now;
+  }
   if (!bucket.logged || now - *bucket.logged >= std::chrono::seconds(1)) {
-    out.log_line = "sync: dropped a request from " + peer_name(peer) + ": " + why + "; " +
-                   std::to_string(bucket.dropped_unlogged) + " dropped since the last such line";
+    out.log_line = "sync: refused a request from " + peer_name(peer) + ": " + why + "; " +
+                   std::to_string(bucket.dropped_unlogged) + " refused since the last such line";
     bucket.logged = now;
     bucket.dropped_unlogged = 0;
   }
@@ -110,6 +137,17 @@ void SyncService::charge(const PublicKey& peer, std::uint64_t bytes) {
 }
 
 // ---- Answers -----------------------------------------------------------------------------------
+
+SyncResponseMessage SyncService::busy(const SyncRequestMessage& request,
+                                      std::chrono::milliseconds retry_after) const {
+  SyncResponseMessage response;
+  response.from_height = std::max<std::uint64_t>(request.from_height, 1);
+  if (const auto tip = chain_.tip()) response.committed_height = tip->height;
+  const std::int64_t ms =
+      std::clamp<std::int64_t>(retry_after.count(), 1, std::numeric_limits<std::uint32_t>::max());
+  response.retry_after_ms = static_cast<std::uint32_t>(ms);
+  return response;
+}
 
 StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
                                          std::uint64_t bytes_max) const {

@@ -86,20 +86,16 @@ void expect_still_commits(Testnet& net, const std::vector<std::size_t>& indexes)
 
 TEST(FrameGate, UnsolicitedBlockResponse_DroppedUnread) {
   Testnet net;
-  ASSERT_TRUE(net.start());
-  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  const Impostor node3 = start_with_impostor(net, 0, 3);
+  ASSERT_TRUE(node3.peer);
   TestnetNode& target = net.node(0);
-  const Signer node3 = impersonate_validator(net, 3);
-  const auto mark = target.log_size();
-  auto peer = connect_as(net.p2p_port(0), node3, net.chain_id());
-  ASSERT_TRUE(peer);
 
   // Nobody asked node3 for blocks: a block response (kind 6) with a junk body.
   wire::Envelope block_response;
   block_response.set_consensus(junk_consensus(6));
-  ASSERT_TRUE(peer->send_payload(serialize(block_response)));
-  ASSERT_TRUE(control_handled(*peer, target, mark));
-  const std::string log = target.log_since(mark);
+  ASSERT_TRUE(node3.peer->send_payload(serialize(block_response)));
+  ASSERT_TRUE(control_handled(*node3.peer, target, node3.log_mark));
+  const std::string log = target.log_since(node3.log_mark);
   EXPECT_EQ(log.find("block response carries"), std::string::npos) << log;
   EXPECT_EQ(count(log, "undecodable"), 1u) << "only the control's warning\n" << log;
   expect_still_commits(net, {0, 1, 2});
@@ -109,18 +105,14 @@ TEST(FrameGate, UnsolicitedBlockResponse_DroppedUnread) {
 // not protobuf, so counting its entries or parsing it would log a warning.
 TEST(FrameGate, UnsolicitedSyncResponse_DroppedBeforeParsing) {
   Testnet net;
-  ASSERT_TRUE(net.start());
-  ASSERT_TRUE(wait_for_heights(net.validators(), 3, 30s));
+  const Impostor node3 = start_with_impostor(net, 0, 3);
+  ASSERT_TRUE(node3.peer);
   TestnetNode& target = net.node(0);
-  const Signer node3 = impersonate_validator(net, 3);
-  const auto mark = target.log_size();
-  auto peer = connect_as(net.p2p_port(0), node3, net.chain_id());
-  ASSERT_TRUE(peer);
 
   // node0 is a validator in step with the others: it asks nobody for blocks.
-  ASSERT_TRUE(peer->send_payload(raw_sync_response(Bytes(4096, 0xFF))));
-  ASSERT_TRUE(control_handled(*peer, target, mark));
-  const std::string log = target.log_since(mark);
+  ASSERT_TRUE(node3.peer->send_payload(raw_sync_response(Bytes(4096, 0xFF))));
+  ASSERT_TRUE(control_handled(*node3.peer, target, node3.log_mark));
+  const std::string log = target.log_since(node3.log_mark);
   EXPECT_EQ(log.find("sent a sync response"), std::string::npos) << log;
   EXPECT_EQ(log.find("not an Envelope"), std::string::npos) << log;
   EXPECT_EQ(log.find("sent a bad response"), std::string::npos) << log;
@@ -161,28 +153,26 @@ TEST(FrameGate, ConsensusMessagesFromANonValidator_DroppedUnread) {
 // entries, before the frame is parsed into strings (it used to be parsed, copied, then refused).
 TEST(FrameGate, OverfullGossipBatchRefusedUnparsed) {
   Testnet net;
-  ASSERT_TRUE(net.start());
-  ASSERT_TRUE(wait_for_heights(net.validators(), 2, 30s));
+  const Impostor node3 = start_with_impostor(net, 0, 3, /*height=*/2);
+  ASSERT_TRUE(node3.peer);
   TestnetNode& target = net.node(0);
-  const Signer node3 = impersonate_validator(net, 3);
-  const auto mark = target.log_size();
-  auto peer = connect_as(net.p2p_port(0), node3, net.chain_id());
-  ASSERT_TRUE(peer);
   wire::Envelope batch;
   for (int i = 0; i < 100'000; ++i)
     batch.mutable_transactions()->add_transactions(std::string(1, 'x'));
-  ASSERT_TRUE(peer->send_payload(serialize(batch)));
+  ASSERT_TRUE(node3.peer->send_payload(serialize(batch)));
   const std::string line = "sent a gossip batch with 100000 entries, above the 2000 allowed";
-  EXPECT_TRUE(
-      poll_until([&] { return target.log_since(mark).find(line) != std::string::npos; }, 10s))
-      << target.log_since(mark);
+  EXPECT_TRUE(poll_until(
+      [&] { return target.log_since(node3.log_mark).find(line) != std::string::npos; }, 10s))
+      << target.log_since(node3.log_mark);
 }
 
-// A solicited sync response with more entries than p2p.sync_blocks_max plus the proof headers
-// allowed (2 x consensus.pending_blocks_max) is refused from a count of its entries, unparsed,
-// and the peer fails the request. Played towards a full node, which asks node3 (the raw peer)
-// because it claims to be far ahead.
-TEST(FrameGate, OverfullSyncResponseRefusedUnparsed) {
+// A solicited sync response whose entries are shorter than any block header is refused from a
+// walk over its entries, unparsed, and the peer fails the request: p2p.sync_proof_headers_max
+// allows millions of entries (an honest batch can be that long), so their size is what keeps a
+// frame from becoming millions of strings. (Tiny entries used to be refused only above
+// sync_blocks_max + 2 x consensus.pending_blocks_max of them.) Played towards a full node, which
+// asks node3 (the raw peer) because it claims to be far ahead.
+TEST(FrameGate, SyncResponseOfEntriesShorterThanAHeader_RefusedUnparsed) {
   TestnetOptions options;
   options.config["p2p.accept_unknown_peers"] = "true";
   Testnet net(options);
@@ -216,17 +206,15 @@ TEST(FrameGate, OverfullSyncResponseRefusedUnparsed) {
   }
   ASSERT_TRUE(request.has_value()) << "node3 was never asked for blocks\n" << full.log_tail();
 
-  // Defaults: sync_blocks_max 64 and pending_blocks_max 1024 allow 64 + 2048 entries.
-  constexpr int kEntriesMax = 64 + 2 * 1024;
+  // 100000 entries of 3 bytes (a SyncedBlock holding a 1-byte block): within the count allowed.
   wire::Envelope answer;
   answer.mutable_sync_response()->set_from_height(request->from_height());
   answer.mutable_sync_response()->set_committed_height(1'000'000);
-  for (int i = 0; i <= kEntriesMax; ++i)
+  for (int i = 0; i < 100'000; ++i)
     answer.mutable_sync_response()->add_blocks()->set_block(std::string(1, 'x'));
   ASSERT_TRUE(peer->send_payload(serialize(answer)));
-  const std::string refused = "sent a sync response with " + std::to_string(kEntriesMax + 1) +
-                              " entries, above the " + std::to_string(kEntriesMax) +
-                              " allowed; ignored unparsed";
+  const std::string refused =
+      "sent a sync response with an entry of 3 bytes, shorter than any block header";
   EXPECT_TRUE(
       poll_until([&] { return full.log_since(mark).find(refused) != std::string::npos; }, 10s))
       << full.log_since(mark);

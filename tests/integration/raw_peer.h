@@ -247,6 +247,32 @@ inline std::unique_ptr<RawPeer> connect_as(std::uint16_t port, const Signer& sig
   return peer;
 }
 
+// The opening of most raw-peer tests, as one step: `net` starts, its validators reach `height`,
+// validator `impersonated` is stopped and a raw peer completes the handshake with validator
+// `target` as it.
+struct Impostor {
+  std::optional<Signer> signer;   // the stopped validator's key
+  std::uintmax_t log_mark = 0;    // the target's log size before the raw peer connected
+  std::unique_ptr<RawPeer> peer;  // nullptr (and a gtest failure) if a step failed
+};
+
+inline Impostor start_with_impostor(Testnet& net, std::size_t target, std::size_t impersonated,
+                                    std::uint64_t height = 3) {
+  Impostor out;
+  if (const auto started = net.start(); !started) {
+    ADD_FAILURE() << started.message();
+    return out;
+  }
+  if (const auto reached = wait_for_heights(net.validators(), height, 30s); !reached) {
+    ADD_FAILURE() << reached.message();
+    return out;
+  }
+  out.signer = impersonate_validator(net, impersonated);
+  out.log_mark = net.node(target).log_size();
+  out.peer = connect_as(net.p2p_port(target), *out.signer, net.chain_id());
+  return out;
+}
+
 // The p2p port of a node that listens on port 0 (a full node of add_full_node()), from its log
 // line "p2p: listening on 127.0.0.1:<port> as ...".
 inline std::optional<std::uint16_t> logged_p2p_port(const TestnetNode& node) {

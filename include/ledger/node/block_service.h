@@ -11,6 +11,12 @@
 // and its size is then taken, possibly into debt. So a peer that asks for large blocks is sent
 // about bytes_per_second a second, plus one answer.
 //
+// Buckets are kept by peer key across reconnects: forgetting a peer's bucket when it disconnects
+// would hand it a full budget for the price of a reconnect. At peers_max keys, a new peer's
+// bucket takes the place of a full one (forgetting it changes nothing), else of a disconnected
+// peer's, else of the one refilled longest ago; a connected peer that keeps spending keeps its
+// debt.
+//
 // Thread-compatible: the event loop (or the simulator) calls it.
 #pragma once
 
@@ -44,8 +50,8 @@ class BlockService {
                                                  const consensus::BlockRequest& request,
                                                  const consensus::BlockTree* tree,
                                                  std::uint64_t now_ms);
-  // A disconnected peer's rate state can go.
-  void forget_peer(const PublicKey& peer) { buckets_.erase(peer); }
+  // The peer disconnected: its bucket is kept (see above), first in line to be forgotten.
+  void on_peer_gone(const PublicKey& peer);
   std::uint64_t dropped() const { return dropped_; }
 
  private:
@@ -53,7 +59,12 @@ class BlockService {
     std::uint64_t milli_tokens = 0;  // <= requests_burst * 1000
     std::int64_t bytes = 0;          // <= bytes_per_second; below 0 by at most one answer
     std::uint64_t updated_ms = 0;
+    bool connected = true;  // false after on_peer_gone, until the peer asks again
   };
+  // Brings the bucket's tokens up to now_ms.
+  void refill(Bucket& bucket, std::uint64_t now_ms) const;
+  // Forgets one bucket to make room (peers_max reached), as said above.
+  void evict_one(std::uint64_t now_ms);
   // Takes a request token; the bucket if one was there and its bytes are positive.
   Bucket* take_token(const PublicKey& peer, std::uint64_t now_ms);
 

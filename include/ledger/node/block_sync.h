@@ -42,10 +42,14 @@
 //   (consensus committed them meanwhile).
 // A peer's claimed height is only used to choose whom to ask, and only up to tip + blocks_max:
 // a claim of u64::max (or any height far beyond what the validators have proved) ranks no
-// higher than a claim of one full request ahead.
+// higher than a claim of one full request ahead. Claims only go up on one connection: an honest
+// committed height never goes down, so a lower claim (in a PeerStatus or a response) is not
+// believed and the higher one is kept. (Not a failure: PeerStatus and responses read the tip at
+// different moments, so an honest peer may state one height less than it just did.)
 //
 // Short answers (slow-drip peers). A verified answer is short when it holds fewer blocks than
-// asked, although the committed_height it states covers every height asked, and the byte limit
+// asked, although the peer's claim (the highest it made on this connection, including the one
+// it was asked on and the answer's committed_height) covers every height asked, and the byte limit
 // does not explain it: its encoded size plus one more block of the largest size the genesis
 // allows (block_limits.bytes_max) and its certificate would still fit response_bytes_max. Its
 // blocks are committed (they are verified), but it does not clear the peer's failures and it
@@ -54,14 +58,23 @@
 // (its own sync_blocks_max or byte budget is smaller, or the block after its answer cannot be
 // proved yet), and a lone honest peer must still be asked. So a peer that drips one block per
 // request is asked only when no peer with fewer short answers is ahead: peers rotate, and the
-// one that delivered full answers is preferred.
+// one that delivered full answers is preferred. A dripper cannot dodge the rule by stating
+// in its answer only the height it sent: the claim it was asked on (and any higher one) stands.
+//
+// Busy answers. A response with no blocks and retry_after_ms > 0 says the responder is over its
+// rate limit for this node (SyncService::admit). It is neither a failure nor a short answer: the
+// peer is not asked again for retry_after_ms, clamped to [retry_interval, retry_after_max], and
+// it adds one to the peer's consecutive busy answers, which rank it after the peers with fewer
+// (any verified answer clears them). So an honest responder that paces this node is never
+// penalised, and a peer that always says busy is asked only when no peer with fewer busy answers
+// is ahead. retry_after_ms in a response with blocks is ignored.
 //
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
-// than lag_blocks ahead and not backing off, the one asked is the first by: fewest failures,
-// fewest consecutive short answers, highest claim (capped as above), asked least recently,
-// smallest key. A verified response that advances the tip and is not short clears the peer's
-// failures and short answers.
+// than lag_blocks ahead, not backing off and not busy, the one asked is the first by: fewest
+// failures, fewest consecutive short answers, fewest consecutive busy answers, highest claim
+// (capped as above), asked least recently, smallest key. A verified response that advances the tip
+// and is not short clears the peer's failures and short answers.
 //
 // Thread: thread-compatible; the node uses it on its event loop thread only.
 #pragma once
@@ -85,6 +98,18 @@ namespace ledger::node {
 using SyncClock = std::chrono::steady_clock;
 using SyncTime = SyncClock::time_point;
 
+// The default of p2p.sync_proof_headers_max. Blocks committed together (one certificate, after
+// failed rounds) are the uncommitted certified chain of the validators that voted for them, which
+// BlockTree::insert lets grow to 2 * consensus.pending_blocks_max of the voter (the certified
+// chain may take the tree twice over). pending_blocks_max is each operator's choice, up to
+// 1'000'000, so an honest batch can hold up to 2'000'000 blocks whatever this node's own setting.
+inline constexpr std::size_t kSyncProofHeadersMax = 2'000'000;
+
+// The length of the shortest header encode_header can produce for `chain_id` (a valid chain id):
+// the other fields are fixed-width but the parent QC's signatures, here none. Every block and
+// proof header of that chain is at least this long.
+std::size_t encoded_header_bytes_min(const std::string& chain_id);
+
 struct BlockSyncConfig {
   std::string chain_id;
   ValidatorSet validators;  // the genesis validators: every commit certificate is checked
@@ -92,15 +117,18 @@ struct BlockSyncConfig {
   BlockLimits block_limits;              // genesis limits, for decoding blocks
   std::size_t verified_certs_max = 256;  // certificate verification cache
   std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks asked for per request
-  // Proof headers accepted in one response: a commit batch is never longer than the blocks a
-  // replica keeps uncommitted, so the node passes consensus.pending_blocks_max.
-  std::size_t proof_headers_max = 1024;
+  // Proof headers accepted in one response (p2p.sync_proof_headers_max). It must cover the
+  // longest batch an honest peer can serve, which depends on the validators' own
+  // consensus.pending_blocks_max, not this node's: see kSyncProofHeadersMax.
+  std::size_t proof_headers_max = kSyncProofHeadersMax;
   std::uint64_t lag_blocks = 0;  // ask only a peer more than this many blocks ahead
   std::chrono::milliseconds request_timeout{10'000};  // unanswered: a failure
   std::chrono::milliseconds backoff_min{1'000};       // after a peer's first failure
   std::chrono::milliseconds backoff_max{60'000};      // the longest a failed peer waits
   std::chrono::milliseconds retry_interval{250};      // after any failure, before any request
-  std::size_t peers_max = 4096;                       // claimed heights kept
+  // The longest a busy answer's retry_after_ms is honoured (p2p.sync_retry_after_max_ms).
+  std::chrono::milliseconds retry_after_max{10'000};
+  std::size_t peers_max = 4096;      // claimed heights kept
   std::size_t penalties_max = 4096;  // failed peers, and peers with short answers, remembered
   // The encoded size at which a responder cuts an answer (the node: frame_bytes_max minus the
   // envelope's room): an answer that could not have held one more block is not short.
@@ -126,6 +154,7 @@ struct SyncResponseMessage {
   std::uint64_t committed_height = 0;  // the responder's tip: a claim like PeerStatus
   std::vector<Item> blocks;
   std::vector<Bytes> proof_headers;  // encode_header of the blocks after the last, up to its B0
+  std::uint32_t retry_after_ms = 0;  // > 0 with no blocks: busy, ask again after this long
 };
 
 struct SyncRequestOut {
@@ -172,6 +201,7 @@ struct BlockSyncStats {
   std::uint64_t responses_stale = 0;     // verified against a tip that moved meanwhile
   std::uint64_t responses_unsolicited = 0;
   std::uint64_t responses_short = 0;  // accepted, but fewer blocks than asked and claimed
+  std::uint64_t responses_busy = 0;   // no blocks, retry_after_ms > 0: not a failure
   std::uint64_t failures = 0;         // penalties given
   std::uint64_t blocks_verified = 0;
 };
@@ -216,6 +246,10 @@ class BlockSync {
   std::uint32_t failures_of(const PublicKey& peer) const;
   // Consecutive short answers of `peer` not yet cleared by a full one (0 if none).
   std::uint32_t short_answers_of(const PublicKey& peer) const;
+  // Consecutive busy answers of `peer` not yet cleared by a verified one (0 if none).
+  std::uint32_t busy_answers_of(const PublicKey& peer) const;
+  // The highest height `peer` claimed on its connection (nullopt: not tracked).
+  std::optional<std::uint64_t> claim_of(const PublicKey& peer) const;
 
  private:
   struct InFlight {
@@ -226,13 +260,18 @@ class BlockSync {
   };
   // A connected peer as the asking side knows it.
   struct Peer {
-    std::uint64_t claimed = 0;    // its latest claim, as received (capped only when ranking)
+    std::uint64_t claimed = 0;    // its highest claim on this connection (capped when ranking)
     std::uint64_t asked_seq = 0;  // stats_.requests when it was last asked; 0: never
   };
   // A peer that failed. Invariant: failures >= 1.
   struct Penalty {
     std::uint32_t failures = 0;
     SyncTime until;  // not asked before
+  };
+  // A peer that answered busy. Invariant: answers >= 1.
+  struct Busy {
+    std::uint32_t answers = 0;  // consecutive busy answers
+    SyncTime until;             // not asked before
   };
 
   StatusOr<std::vector<SyncCommitGroup>> verify(const InFlight& asked,
@@ -243,6 +282,10 @@ class BlockSync {
   bool is_short(const InFlight& asked, const SyncResponseMessage& response) const;
   void note_short(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
                   SyncOutput& out);
+  void note_busy(const PublicKey& peer, const SyncResponseMessage& response, SyncTime now,
+                 SyncOutput& out);
+  // Raises the peer's claim to `height` if higher (claims never go down on one connection).
+  void raise_claim(const PublicKey& peer, std::uint64_t height);
   void prune_penalties(SyncTime now);
   std::optional<PublicKey> pick(const storage::ChainTip& tip, SyncTime now) const;
 
@@ -252,6 +295,8 @@ class BlockSync {
   std::map<PublicKey, Penalty> penalties_;  // failed peers; <= penalties_max
   // Consecutive short answers per peer, each >= 1; kept across reconnects; <= penalties_max.
   std::map<PublicKey, std::uint32_t> short_answers_;
+  // Peers whose last answers were busy; kept across reconnects; <= penalties_max.
+  std::map<PublicKey, Busy> busy_;
   std::optional<InFlight> in_flight_;  // at most one request outstanding
   SyncTime quiet_until_{};             // no request before (retry_interval after a failure)
   BlockSyncStats stats_;

@@ -72,6 +72,11 @@ struct P2pConfig {
   std::uint64_t sync_bytes_per_second = 16ull * 1024 * 1024;
   // The same for answers to consensus block requests (64 KiB..16 GiB).
   std::uint64_t block_bytes_per_second = 16ull * 1024 * 1024;
+  // 32..2000000, >= 2 * consensus.pending_blocks_max: proof headers in one sync response. The
+  // default covers the longest batch any honest validator can commit (kSyncProofHeadersMax).
+  std::size_t sync_proof_headers_max = 2'000'000;
+  // 250..600000: the longest a peer's busy answer ("retry after N ms") is waited for.
+  std::uint64_t sync_retry_after_max_ms = 10'000;
 
   friend bool operator==(const P2pConfig&, const P2pConfig&) = default;
 };

@@ -17,8 +17,16 @@
 //    request while in debt is dropped. So a peer is sent at most about bytes_per_second bytes a
 //    second, plus one answer. A cut answer is short: the asker ranks this node lower and asks
 //    other peers meanwhile (block_sync.h, "Short answers").
-// A dropped request is not answered: the asker times out and asks another peer. Drops are
-// logged at most once a second per peer, with the count since the previous line.
+// A refused request is answered "busy": a SyncResponse without blocks whose retry_after_ms is
+// how long until the peer's buckets admit a request again (busy()). The asker waits that long
+// for this node without counting it a failure (block_sync.h, "Busy answers"): honest rate
+// limiting must not look like a fault, or the asker would time out and back off from an honest
+// node. A peer is told busy at most once per busy_interval; a refused request within it is
+// dropped unanswered, so a flood of requests is not a flood of answers. Refusals are logged at
+// most once a second per peer, with the count since the previous line.
+//
+// Buckets are kept by peer key, not by connection (a reconnect must not refill them); at
+// peers_max keys the full ones go first, then the one refilled longest ago.
 //
 // Answer: up to min(count, blocks_max) committed blocks from from_height, each with its stored
 // commit certificate, within response_bytes_max. When the last block's certificate names a B0
@@ -46,8 +54,8 @@
 namespace ledger::node {
 
 struct SyncServiceConfig {
-  std::uint32_t blocks_max = 64;         // p2p.sync_blocks_max: blocks in one answer
-  std::size_t proof_headers_max = 1024;  // consensus.pending_blocks_max, as the asker checks
+  std::uint32_t blocks_max = 64;  // p2p.sync_blocks_max: blocks in one answer
+  std::size_t proof_headers_max = kSyncProofHeadersMax;  // p2p.sync_proof_headers_max
   // Encoded bytes of blocks, certificates and proof headers in one answer: the frame limit
   // minus room for the envelope. At least one block always fits (Node::open checks the frame
   // limit against the genesis block size).
@@ -55,14 +63,20 @@ struct SyncServiceConfig {
   std::uint32_t requests_per_second = 50;  // p2p.sync_requests_per_second: rate and burst
   std::uint64_t bytes_per_second = 16ull * 1024 * 1024;  // p2p.sync_bytes_per_second: same
   std::size_t peers_max = 4096;                          // token buckets kept
+  // A peer is told busy at most this often; an asker waits at least its retry_interval (250 ms
+  // in the node) after a busy answer, so an honest asker is always told.
+  std::chrono::milliseconds busy_interval{100};
 
   Status validate() const;  // names the first bad field
 };
 
 struct SyncAdmission {
   bool admitted = false;
-  std::uint64_t bytes_max = 0;          // admitted: the byte tokens the answer may spend (>= 1)
-  std::optional<std::string> log_line;  // warn level; set on a drop at most once a second
+  std::uint64_t bytes_max = 0;  // admitted: the byte tokens the answer may spend (>= 1)
+  // Not admitted: answer busy() with this (>= 1 ms); unset: drop the request unanswered (the
+  // peer was told busy less than busy_interval ago).
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::optional<std::string> log_line;  // warn level; set on a refusal at most once a second
 };
 
 struct SyncAnswer {
@@ -82,6 +96,11 @@ class SyncService {
   // the peer's byte tokens are not positive (in debt after a large answer).
   SyncAdmission admit(const PublicKey& peer, SyncTime now);
 
+  // The busy answer to `request`: no blocks, this node's tip, and retry_after (clamped to
+  // 1 ms..u32::max ms).
+  SyncResponseMessage busy(const SyncRequestMessage& request,
+                           std::chrono::milliseconds retry_after) const;
+
   // The answer to `request`, its blocks within min(response_bytes_max, bytes_max) bytes (the
   // first block always goes; proof headers only need to fit response_bytes_max). A request from
   // height 0 is answered from height 1; one above the tip gets no blocks and the tip in
@@ -94,7 +113,8 @@ class SyncService {
   // into debt. A peer without a bucket (forgotten meanwhile) is not charged.
   void charge(const PublicKey& peer, std::uint64_t bytes);
 
-  std::uint64_t dropped() const { return dropped_; }  // requests dropped since construction
+  // Requests refused (answered busy or not at all) since construction.
+  std::uint64_t dropped() const { return dropped_; }
 
  private:
   struct Bucket {
@@ -103,9 +123,12 @@ class SyncService {
     SyncTime refilled;
     std::uint64_t dropped_unlogged = 0;  // drops since the last log line
     std::optional<SyncTime> logged;      // the last log line
+    std::optional<SyncTime> told_busy;   // the last busy answer
   };
   void refill(Bucket& bucket, SyncTime now) const;
   bool is_full(const Bucket& bucket, SyncTime now) const;
+  // How long until the bucket admits a request (>= 1 ms).
+  std::chrono::milliseconds wait_for(const Bucket& bucket) const;
   SyncAdmission drop(const PublicKey& peer, Bucket& bucket, SyncTime now, const std::string& why);
   // The proof headers for a response that ends at `last_height` with `cert`; nullopt (and the
   // reason in `why`) if it cannot be proved.

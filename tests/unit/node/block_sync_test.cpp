@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ledger/node/config.h"
 #include "ledger/node/sync_service.h"
 #include "ledger/storage/memory_chain_store.h"
 #include "support/test_keys.h"
@@ -99,6 +102,48 @@ int sync_all(Asker& asker, const PublicKey& peer, SyncService& service) {
   return ::testing::AssertionSuccess();
 }
 
+// A liar and an honest peer, both ahead of an asker at height 0; the honest one answers with
+// the real SyncService over the whole chain.
+class BlockSyncWithALiar : public ::testing::Test {
+ protected:
+  struct Asked {
+    int liar = 0;
+    int honest = 0;
+  };
+  using Lie = std::function<SyncResponseMessage(const SyncRequestMessage&)>;
+
+  // Polls and answers, without letting time pass, until the asker reaches the chain's tip or
+  // asks nothing: the honest peer with the service's answers, the liar with `lie`, after each
+  // of which the liar claims `liar_claim` again in a PeerStatus. No answer may be a failure.
+  Asked sync_with(const Lie& lie, std::uint64_t liar_claim) {
+    Asked asked;
+    for (int i = 0; i < 100 && asker.tip().height < chain.committed_height(); ++i) {
+      const auto request = asker.poll();
+      if (!request) break;
+      SyncResponseMessage response;
+      if (request->peer == liar) {
+        ++asked.liar;
+        response = lie(request->request);
+      } else {
+        ++asked.honest;
+        auto answer = service.answer(request->request);
+        EXPECT_TRUE(answer.is_ok()) << answer.status().to_string();
+        response = answer.value().response;
+      }
+      const SyncOutput out = asker.respond(request->peer, response);
+      EXPECT_TRUE(out.penalties.empty()) << out.penalties.front().reason;
+      if (request->peer == liar) asker.sync().on_peer_status(liar, liar_claim);
+    }
+    return asked;
+  }
+
+  const SyncChain chain{kRounds};
+  const PublicKey liar = peer_key(1);
+  const PublicKey honest = peer_key(2);
+  Asker asker{chain, chain.config()};
+  SyncService service{chain.store(), chain.service_config()};
+};
+
 // ---- A cut inside a commit batch ----------------------------------------------------------
 
 TEST(BlockSync, CutInsideABatch_ProvedByProofHeaders_IsAcceptedAndCompletes) {
@@ -172,6 +217,42 @@ TEST(BlockSync, ProofHeadersOverTheBound_Refused) {
   EXPECT_TRUE(penalised_for(asker.respond(peer, response), peer, "3 proof headers, more than 2"));
 }
 
+// Issue 11, limits: a batch (blocks sharing one commit certificate) can be twice as long as the
+// consensus.pending_blocks_max of the validators that made it, and that is each operator's own
+// setting. Here the responder runs 64 and this node 16: 4 blocks asked from a batch of 40 need
+// 36 proof headers, more than the 2 * 16 this node used to derive from its own setting, so it
+// refused every honest answer inside that batch, for ever. p2p.sync_proof_headers_max defaults
+// to what any honest batch needs, on both sides.
+TEST(BlockSync, BatchLongerThanTwiceTheLocalPendingBlocksMax_Syncs) {
+  std::vector<std::uint64_t> rounds;
+  for (std::uint64_t i = 0; i < 40; ++i)
+    rounds.push_back(1 + 2 * i);  // every other round failed: no 2-chain
+  rounds.push_back(80);           // height 41 commits 1..40 (B0 = 40)...
+  rounds.push_back(81);           // ...and height 42 commits 41
+  const SyncChain chain(rounds);
+  ASSERT_EQ(chain.b0_of(1), 40u);
+  ASSERT_EQ(chain.committed_height(), 41u);
+  NodeConfig local;
+  local.consensus.pending_blocks_max = 16;
+  ASSERT_TRUE(validate_config(local).is_ok());
+  NodeConfig responder;
+  responder.consensus.pending_blocks_max = 64;
+  ASSERT_TRUE(validate_config(responder).is_ok());
+  ASSERT_GT(40u - chain.config().blocks_max, 2 * local.consensus.pending_blocks_max);
+
+  BlockSyncConfig config = chain.config();
+  config.proof_headers_max = local.p2p.sync_proof_headers_max;
+  SyncServiceConfig service_config = chain.service_config();
+  service_config.proof_headers_max = responder.p2p.sync_proof_headers_max;
+  Asker asker(chain, config);
+  SyncService service(chain.store(), service_config);
+  const PublicKey peer = peer_key(1);
+  asker.sync().on_peer_status(peer, chain.committed_height());
+  sync_all(asker, peer, service);
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_EQ(asker.sync().stats().failures, 0u);
+}
+
 TEST(BlockSync, ProofHeaders_MustLinkAndEndAtB0) {
   const SyncChain chain(kRounds);
   const PublicKey peer = peer_key(1);
@@ -199,11 +280,7 @@ TEST(BlockSync, ProofHeaders_MustLinkAndEndAtB0) {
 
 // ---- Refused responses ------------------------------------------------------------------------
 
-TEST(BlockSync, TamperedTransactions_RefusedAndPeerPenalised) {
-  const SyncChain chain(kRounds);
-  const PublicKey liar = peer_key(1);
-  const PublicKey honest = peer_key(2);
-  Asker asker(chain, chain.config());
+TEST_F(BlockSyncWithALiar, TamperedTransactions_RefusedAndPeerPenalised) {
   asker.sync().on_peer_status(liar, chain.committed_height() + 5);  // the only one known yet
   auto request = asker.poll();
   ASSERT_TRUE(request.has_value());
@@ -351,12 +428,7 @@ TEST(BlockSync, UnsolicitedResponses_Ignored) {
 // Issue 11 point 5: a peer that claims a huge height and answers every request with no blocks.
 // It is backed off exponentially and the honest peer is asked; over 120 simulated seconds (the
 // liar repeating its claim every second) it gets a handful of requests, not one per answer.
-TEST(BlockSync, EmptyRepliesFromAPeerClaimingAHugeHeight_RotateAndBoundRequests) {
-  const SyncChain chain(kRounds);
-  const PublicKey liar = peer_key(1);
-  const PublicKey honest = peer_key(2);
-  Asker asker(chain, chain.config());
-  SyncService service(chain.store(), chain.service_config());
+TEST_F(BlockSyncWithALiar, EmptyRepliesFromAPeerClaimingAHugeHeight_RotateAndBoundRequests) {
   asker.sync().on_peer_status(honest, chain.committed_height());
 
   int liar_requests = 0;
@@ -413,42 +485,179 @@ TEST(BlockSync, EmptyRepliesFromAPeerClaimingAHugeHeight_RotateAndBoundRequests)
 // claimed, far below the byte limit), so the honest peer, whose answers are full, is asked
 // from then on. (Before short answers counted, the liar's claim made it the first choice at
 // every request: the whole chain came from it one block per request.)
-TEST(BlockSync, SlowDripFromAPeerClaimingAHugeHeight_PeersRotateToFullAnswers) {
-  const SyncChain chain(kRounds);
-  const PublicKey liar = peer_key(1);
-  const PublicKey honest = peer_key(2);
-  Asker asker(chain, chain.config());
-  SyncService service(chain.store(), chain.service_config());
+TEST_F(BlockSyncWithALiar, SlowDripFromAPeerClaimingAHugeHeight_PeersRotateToFullAnswers) {
   asker.sync().on_peer_status(liar, kHugeHeight);
   asker.sync().on_peer_status(honest, chain.committed_height());
-
-  int liar_requests = 0;
-  int honest_requests = 0;
-  for (int i = 0; i < 100 && asker.tip().height < chain.committed_height(); ++i) {
-    auto request = asker.poll();
-    ASSERT_TRUE(request.has_value()) << "nothing asked at height " << asker.tip().height;
-    auto answer = service.answer(request->request);
-    ASSERT_TRUE(answer.is_ok());
-    SyncResponseMessage response = answer.value().response;
-    if (request->peer == liar) {
-      ++liar_requests;
-      // The first block alone, with the proof headers it needs: valid, and short.
-      response = chain.response(request->request.from_height, 1);
-      response.committed_height = kHugeHeight;
-      asker.sync().on_peer_status(liar, kHugeHeight);
-    } else {
-      ++honest_requests;
-    }
-    const SyncOutput out = asker.respond(request->peer, response);
-    EXPECT_TRUE(out.penalties.empty()) << out.penalties.front().reason;
-  }
+  const Asked asked = sync_with(
+      [&](const SyncRequestMessage& request) {
+        // The first block alone, with the proof headers it needs: valid, and short.
+        SyncResponseMessage response = chain.response(request.from_height, 1);
+        response.committed_height = kHugeHeight;
+        return response;
+      },
+      kHugeHeight);
   EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
-  EXPECT_EQ(liar_requests, 1) << "the slow-drip peer kept being chosen";
-  EXPECT_LE(honest_requests, 3);
+  EXPECT_EQ(asked.liar, 1) << "the slow-drip peer kept being chosen";
+  EXPECT_LE(asked.honest, 3);
   EXPECT_EQ(asker.sync().short_answers_of(liar), 1u);
   EXPECT_EQ(asker.sync().short_answers_of(honest), 0u);
   EXPECT_EQ(asker.sync().stats().responses_short, 1u);
   EXPECT_EQ(asker.sync().stats().failures, 0u);
+}
+
+// A slow-drip peer that under-claims: it answers one block stating committed_height = the last
+// height it sent ("I have no more"), then claims u64::max again in a PeerStatus so as to be
+// picked next time. A claim never goes down on one connection, so the answer is short all the
+// same and the honest peer's full answers are preferred. (When the answer's own claim replaced
+// the peer's, no answer was short and the liar was asked in turn with the honest peer, one
+// block a time; with no other peer ahead, forever.)
+TEST_F(BlockSyncWithALiar, SlowDripThatUnderclaims_IsShortAndPeersRotate) {
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  asker.sync().on_peer_status(liar, kMax);
+  asker.sync().on_peer_status(honest, chain.committed_height());
+  const Asked asked = sync_with(
+      [&](const SyncRequestMessage& request) {
+        SyncResponseMessage response = chain.response(request.from_height, 1);
+        response.committed_height = request.from_height;  // "nothing more than I sent"
+        return response;
+      },
+      kMax);
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_LE(asked.liar, 1) << "the under-claiming slow-drip peer kept being chosen";
+  EXPECT_EQ(asker.sync().short_answers_of(liar), static_cast<std::uint32_t>(asked.liar));
+  EXPECT_EQ(asker.sync().claim_of(liar), kMax);
+  EXPECT_EQ(asker.sync().stats().failures, 0u);
+}
+
+// Honest committed heights never go down: on one connection a lower claim does not replace a
+// higher one, in a PeerStatus or a response; a new connection starts afresh.
+TEST_F(BlockSyncWithALiar, ClaimsOnlyGoUpOnAConnection) {
+  asker.sync().on_peer_status(honest, 10);
+  asker.sync().on_peer_status(honest, 5);
+  EXPECT_EQ(asker.sync().claim_of(honest), 10u);
+  ASSERT_TRUE(asker.poll().has_value());
+  SyncResponseMessage response = chain.response(1, 4);
+  response.committed_height = 4;
+  asker.respond(honest, response);
+  EXPECT_EQ(asker.sync().claim_of(honest), 10u);
+  asker.sync().on_peer_status(honest, 11);
+  EXPECT_EQ(asker.sync().claim_of(honest), 11u);
+  asker.sync().on_peer_gone(honest, asker.now());
+  EXPECT_EQ(asker.sync().claim_of(honest), std::nullopt);
+  asker.sync().on_peer_status(honest, 5);
+  EXPECT_EQ(asker.sync().claim_of(honest), 5u);
+}
+
+// ---- Busy answers ------------------------------------------------------------------------------
+
+// Issue 11, rate limits: an honest responder over its rate answers "busy, retry after N ms".
+// That is not a failure: no penalty, no quiet interval; only that peer waits N ms.
+TEST_F(BlockSyncWithALiar, BusyAnswer_IsNotAFailureAndThePeerWaitsRetryAfter) {
+  asker.sync().on_peer_status(honest, chain.committed_height());
+  auto request = asker.poll();
+  ASSERT_TRUE(request.has_value());
+  const SyncResponseMessage busy = service.busy(request->request, 700ms);
+  EXPECT_TRUE(busy.blocks.empty());
+  EXPECT_EQ(busy.retry_after_ms, 700u);
+  EXPECT_EQ(busy.committed_height, chain.committed_height());
+  const SyncOutput out = asker.respond(honest, busy);
+  EXPECT_TRUE(out.penalties.empty());
+  EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [](const SyncNote& n) {
+    return n.text.find(
+               "is busy (retry after 700 ms); not asked again for 700 ms (busy answer "
+               "1)") != std::string::npos;
+  }));
+  EXPECT_EQ(asker.sync().failures_of(honest), 0u);
+  EXPECT_EQ(asker.sync().busy_answers_of(honest), 1u);
+  EXPECT_EQ(asker.sync().stats().responses_busy, 1u);
+  EXPECT_EQ(asker.sync().next_poll(asker.now()), asker.now() + 700ms);
+  asker.advance(699ms);
+  EXPECT_FALSE(asker.poll().has_value());
+  asker.advance(1ms);
+  request = asker.poll();
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->peer, honest);
+  asker.respond(honest, service.answer(request->request).value().response);
+  EXPECT_EQ(asker.tip().height, 4u);
+  EXPECT_EQ(asker.sync().busy_answers_of(honest), 0u);
+}
+
+// The wait a busy answer asks for is clamped: at least retry_interval (a peer saying 1 ms must
+// not make this node ask in a loop), at most retry_after_max (a peer saying 49 days must not
+// park itself).
+TEST_F(BlockSyncWithALiar, BusyAnswer_RetryAfterIsClampedToItsBounds) {
+  const BlockSyncConfig config = chain.config();
+  asker.sync().on_peer_status(honest, chain.committed_height());
+  for (const auto& [asked_ms, waited] :
+       {std::pair{std::chrono::milliseconds(1), config.retry_interval},
+        std::pair{std::chrono::milliseconds(std::numeric_limits<std::uint32_t>::max()),
+                  config.retry_after_max}}) {
+    const auto request = asker.poll();
+    ASSERT_TRUE(request.has_value());
+    EXPECT_TRUE(asker.respond(honest, service.busy(request->request, asked_ms)).penalties.empty());
+    EXPECT_EQ(asker.sync().next_poll(asker.now()), asker.now() + waited) << asked_ms.count();
+    asker.advance(waited);
+  }
+}
+
+// A peer that always answers busy (claiming the highest height) cannot stall sync while another
+// peer is ahead: it is not asked during its wait, and then ranks after peers with fewer busy
+// answers. The honest peer is asked at once after each busy answer (no quiet interval).
+TEST_F(BlockSyncWithALiar, AlwaysBusyPeer_DoesNotStallSyncFromOthers) {
+  asker.sync().on_peer_status(liar, kHugeHeight);
+  asker.sync().on_peer_status(honest, chain.committed_height());
+  const Asked asked = sync_with(
+      [&](const SyncRequestMessage& request) { return service.busy(request, 1ms); }, kHugeHeight);
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_LE(asked.liar, 1);
+  EXPECT_LE(asked.honest, 4);
+  EXPECT_EQ(asker.sync().busy_answers_of(liar), static_cast<std::uint32_t>(asked.liar));
+  EXPECT_EQ(asker.sync().stats().failures, 0u);
+}
+
+// What SyncDriver::on_request does with a request: admit it, then answer it, answer busy, or
+// drop it (told busy too recently).
+std::optional<SyncResponseMessage> serve(SyncService& service, const PublicKey& peer,
+                                         const SyncRequestMessage& request, SyncTime now) {
+  const SyncAdmission admission = service.admit(peer, now);
+  if (!admission.admitted) {
+    if (!admission.retry_after) return std::nullopt;
+    return service.busy(request, *admission.retry_after);
+  }
+  auto answer = service.answer(request, admission.bytes_max);
+  EXPECT_TRUE(answer.is_ok());
+  service.charge(peer, answer.value().bytes);
+  return answer.value().response;
+}
+
+// The lone peer ahead pays for about one block a second (p2p.sync_bytes_per_second), so most
+// requests find it in debt. It says so, and the asker comes back when told: the whole chain
+// syncs without a single failure. (When an honest responder over its budget dropped requests
+// unanswered, each one timed out after request_timeout and penalised it, doubling its backoff.)
+TEST(BlockSync, HonestResponderOverItsByteBudget_IsNotPenalised) {
+  const SyncChain chain(kRounds);
+  const PublicKey peer = peer_key(1);
+  SyncServiceConfig service_config = chain.service_config();
+  service_config.bytes_per_second =
+      encode_block(chain.block(1)).size() + encode_qc(chain.cert(1)).size() + 64;
+  SyncService service(chain.store(), service_config);
+  Asker asker(chain, chain.config());
+  asker.sync().on_peer_status(peer, chain.committed_height());
+  constexpr auto kStep = 10ms;
+  for (auto elapsed = 0ms; elapsed < 60s && asker.tip().height < chain.committed_height();
+       elapsed += kStep) {
+    if (auto request = asker.poll()) {
+      ASSERT_EQ(request->peer, peer);
+      if (auto response = serve(service, peer, request->request, asker.now())) {
+        asker.respond(peer, *response);
+      }
+    }
+    asker.advance(kStep);
+  }
+  EXPECT_EQ(asker.tip(), chain.tip_at(chain.committed_height()));
+  EXPECT_TRUE(asker.penalties().empty()) << asker.penalties().front().reason;
+  EXPECT_GE(asker.sync().stats().responses_busy, 1u);
+  EXPECT_GE(service.dropped(), 1u);
 }
 
 // Alone, a slow-drip peer is still asked (its blocks are verified progress), and a full answer
@@ -486,7 +695,7 @@ TEST(BlockSync, AnswersCutByTheTipOrByBytes_AreNotShort) {
   const PublicKey peer = peer_key(1);
   {
     Asker asker(chain, chain.config());
-    asker.sync().on_peer_status(peer, 9);
+    asker.sync().on_peer_status(peer, 3);
     ASSERT_TRUE(asker.poll().has_value());
     SyncResponseMessage response = chain.response(1, 2);
     response.committed_height = 3;  // its tip: it has no more than it sent and height 3

@@ -116,6 +116,8 @@ NodeConfig unusual_config() {
   c.p2p.block_requests_burst = 1;
   c.p2p.sync_bytes_per_second = 65536;
   c.p2p.block_bytes_per_second = 17179869184ull;
+  c.p2p.sync_proof_headers_max = 32;
+  c.p2p.sync_retry_after_max_ms = 600'000;
   return c;
 }
 
@@ -168,6 +170,8 @@ const std::vector<IntegerKey>& integer_keys() {
       {"p2p", "block_requests_burst", 1, 100000},
       {"p2p", "sync_bytes_per_second", 65536, 17179869184},
       {"p2p", "block_bytes_per_second", 65536, 17179869184},
+      {"p2p", "sync_proof_headers_max", 32, 2000000},
+      {"p2p", "sync_retry_after_max_ms", 250, 600000},
   };
   return keys;
 }
@@ -280,6 +284,8 @@ std::string bound_entry(const IntegerKey& k, std::uint64_t value) {
     if (k.key == "send_queue_bytes_max") text += "frame_bytes_max = 65536\n";
     if (k.key == "dial_backoff_min_ms") text += "dial_backoff_max_ms = 600000\n";
     if (k.key == "dial_backoff_max_ms") text += "dial_backoff_min_ms = 10\n";
+    // sync_proof_headers_max >= 2 * consensus.pending_blocks_max.
+    if (k.key == "sync_proof_headers_max") text += "[consensus]\npending_blocks_max = 16\n";
     return text;
   }
   if (k.section != "rpc") return text;
@@ -306,6 +312,16 @@ TEST(Config, P2p_SendQueueMustHoldTheLargestFrame) {
             "queued");
   EXPECT_TRUE(
       parse_config("[p2p]\nframe_bytes_max = 1048576\nsend_queue_bytes_max = 1114112\n").is_ok());
+}
+
+TEST(Config, P2p_SyncProofHeadersMax_CoversAnyHonestBatchAndAtLeastOwnBatches) {
+  EXPECT_EQ(parse_ok("").p2p.sync_proof_headers_max, 2'000'000u);  // 2 * the largest pending
+  EXPECT_EQ(parse_ok("").p2p.sync_retry_after_max_ms, 10'000u);
+  EXPECT_EQ(parse_error("[p2p]\nsync_proof_headers_max = 2047\n"),
+            "config.toml: p2p.sync_proof_headers_max (2047) must be at least 2 * "
+            "consensus.pending_blocks_max (2048), or a batch this node's validator set commits "
+            "could not be synced");
+  EXPECT_TRUE(parse_config("[p2p]\nsync_proof_headers_max = 2048\n").is_ok());
 }
 
 TEST(Config, P2p_DialBackoffMaxAtLeastMin) {
@@ -513,7 +529,7 @@ TEST(Config, ToToml_PutsACommentAboveEveryKey) {
     ASSERT_GT(i, 0u);
     EXPECT_EQ(lines[i - 1].rfind("# ", 0), 0u) << line;
   }
-  EXPECT_EQ(keys, 49);  // 5 node, 7 rpc, 6 mempool, 12 consensus, 19 p2p
+  EXPECT_EQ(keys, 51);  // 5 node, 7 rpc, 6 mempool, 12 consensus, 21 p2p
   // Integer comments state the range.
   EXPECT_NE(text.find("Between 1 and 10000000.\ntxs_max = 10000000\n"), std::string::npos) << text;
 }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -145,7 +146,7 @@ TEST(SyncService, RateLimit_DropsAboveTheRateAndLogsAtMostOnceASecond) {
     if (a.log_line) {
       ++lines;
       EXPECT_NE(
-          a.log_line->find("sync: dropped a request from " + to_hex(flooder.bytes).substr(0, 12) +
+          a.log_line->find("sync: refused a request from " + to_hex(flooder.bytes).substr(0, 12) +
                            ": more than 5 requests per second"),
           std::string::npos)
           << *a.log_line;
@@ -213,7 +214,7 @@ TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   EXPECT_FALSE(admission.admitted);
   ASSERT_TRUE(admission.log_line.has_value());
   EXPECT_NE(
-      admission.log_line->find("sync: dropped a request from " + to_hex(peer.bytes).substr(0, 12) +
+      admission.log_line->find("sync: refused a request from " + to_hex(peer.bytes).substr(0, 12) +
                                ": more than " + std::to_string(config.bytes_per_second) +
                                " bytes per second sent to it (p2p.sync_bytes_per_second)"),
       std::string::npos)
@@ -225,6 +226,44 @@ TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   admission = service.admit(peer, now);
   EXPECT_TRUE(admission.admitted);
   EXPECT_GT(admission.bytes_max, 0u);
+}
+
+// A refused request is answered busy, with how long until the peer's buckets admit one again
+// (here a request token at 5 a second: 200 ms; then byte debt), but at most once per
+// busy_interval: a flood of requests is not answered with a flood of busy answers.
+TEST(SyncService, RefusedRequests_AnsweredBusyAtMostOncePerBusyInterval) {
+  const SyncChain chain(kRounds);
+  SyncServiceConfig config = chain.service_config();
+  config.requests_per_second = 5;
+  config.busy_interval = 100ms;
+  SyncService service(chain.store(), config);
+  const PublicKey peer = peer_key(1);
+  SyncTime now{std::chrono::hours(1)};
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(service.admit(peer, now).admitted);
+  SyncAdmission refused = service.admit(peer, now);
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.retry_after, 200ms);
+  EXPECT_EQ(service.admit(peer, now + 99ms).retry_after, std::nullopt);  // told 99 ms ago
+  refused = service.admit(peer, now + 100ms);
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.retry_after, 100ms);  // half a token refilled meanwhile
+
+  const SyncResponseMessage busy = service.busy(SyncRequestMessage{0, 4}, *refused.retry_after);
+  EXPECT_EQ(busy.from_height, 1u);
+  EXPECT_TRUE(busy.blocks.empty());
+  EXPECT_TRUE(busy.proof_headers.empty());
+  EXPECT_EQ(busy.committed_height, chain.committed_height());
+  EXPECT_EQ(busy.retry_after_ms, 100u);
+  EXPECT_EQ(service.busy(SyncRequestMessage{1, 4}, 0ms).retry_after_ms, 1u);  // never 0: busy
+
+  // In byte debt: until the rate repays it.
+  SyncServiceConfig bytes_config = chain.service_config();
+  bytes_config.bytes_per_second = 1000;
+  SyncService by_bytes(chain.store(), bytes_config);
+  ASSERT_TRUE(by_bytes.admit(peer, now).admitted);
+  by_bytes.charge(peer, 2500);  // 1500 bytes of debt: 1.5 s, plus the byte that must be left
+  EXPECT_EQ(by_bytes.admit(peer, now).retry_after, 1501ms);
 }
 
 // p2p.block_bytes_per_second: the same budget for answers to consensus block requests.
@@ -255,6 +294,48 @@ TEST(BlockService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   response = service.answer(peer, request, nullptr, now_ms);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->blocks.size(), 2u);
+}
+
+// Issue 11, rate limits: BlockService keeps a peer's bucket when it disconnects. (It used to
+// forget it, so a peer in debt reconnected and was answered again with a full budget.)
+TEST(BlockService, Budget_SurvivesAReconnect) {
+  const SyncChain chain(kRounds);
+  BlockService::Options options;
+  options.bytes_per_second = encode_block(chain.block(8)).size();  // one block a second
+  BlockService service(options, chain.store());
+  const PublicKey peer = peer_key(1);
+  const consensus::BlockRequest request{chain.id(8), 8};
+  const std::uint64_t now_ms = 3'600'000;
+  ASSERT_TRUE(service.answer(peer, request, nullptr, now_ms).has_value());  // into debt
+  ASSERT_FALSE(service.answer(peer, request, nullptr, now_ms).has_value());
+  service.on_peer_gone(peer);
+  EXPECT_FALSE(service.answer(peer, request, nullptr, now_ms).has_value())
+      << "a reconnect refilled the budget";
+  EXPECT_TRUE(service.answer(peer, request, nullptr, now_ms + 3000).has_value());  // repaid
+}
+
+// At peers_max buckets a new peer's takes the place of a full one, else of a disconnected
+// peer's: a connected peer in debt is not forgotten because other peers arrive. (The first
+// bucket by key used to go, whatever it held.)
+TEST(BlockService, PeersMax_ForgetsFullThenDisconnectedBucketsFirst) {
+  const SyncChain chain(kRounds);
+  BlockService::Options options;
+  options.peers_max = 2;
+  options.bytes_per_second = encode_block(chain.block(8)).size();
+  BlockService service(options, chain.store());
+  std::vector<PublicKey> keys = {peer_key(1), peer_key(2), peer_key(3), peer_key(4)};
+  std::sort(keys.begin(), keys.end());
+  const PublicKey& spender = keys[0];  // the first by key
+  const consensus::BlockRequest request{chain.id(8), 8};
+  const std::uint64_t now_ms = 3'600'000;
+  ASSERT_TRUE(service.answer(spender, request, nullptr, now_ms).has_value());
+  ASSERT_TRUE(service.answer(keys[1], request, nullptr, now_ms).has_value());
+  service.on_peer_gone(keys[1]);
+  ASSERT_TRUE(service.answer(keys[2], request, nullptr, now_ms).has_value());  // keys[1] goes
+  service.on_peer_gone(keys[2]);
+  ASSERT_TRUE(service.answer(keys[3], request, nullptr, now_ms).has_value());  // keys[2] goes
+  EXPECT_FALSE(service.answer(spender, request, nullptr, now_ms).has_value())
+      << "the spender's bucket was forgotten";
 }
 
 }  // namespace
