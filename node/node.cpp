@@ -8,6 +8,7 @@
 
 #include "ledger/core/assert.h"
 #include "ledger/core/bytes.h"
+#include "ledger/node/block_sync.h"
 #include "ledger/node/home.h"
 
 namespace ledger::node {
@@ -137,8 +138,14 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   impl->network = std::make_unique<PeerNetwork>(
       impl->io, o, node_id, impl->validator_node, *impl->store, impl->view, impl->consensus_loop,
       impl->gossip, impl->stopping, [raw](const Status& s) { raw->fail(s); });
+  // Blocks and proof headers in one sync response: as the frame gate counts them, and no more
+  // than a frame of the shortest headers.
+  const std::uint64_t sync_entries_max = std::min<std::uint64_t>(
+      std::uint64_t{o.config.p2p.sync_blocks_max} + o.config.p2p.sync_proof_headers_max,
+      o.config.p2p.frame_bytes_max / encoded_header_bytes_min(o.genesis.chain_id));
   LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(
-      impl->consensus_loop.current_round(), batch_span_max(o.config.consensus.pending_blocks_max)));
+      impl->consensus_loop.current_round(),
+      batch_span_max(o.config.consensus.pending_blocks_max, sync_entries_max)));
   const PublishedTip tip = impl->view.tip();
   spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip.height,
                short_id(tip.block_id), impl->consensus_loop.current_round());

@@ -44,7 +44,7 @@ PeerNetwork::PeerNetwork(boost::asio::io_context& io, const NodeOptions& options
           store),
       sync_entry_bytes_min_(encoded_header_bytes_min(options.genesis.chain_id)),
       sync_(
-          io, options, validator, store, consensus, stopping,
+          io, options, validator, store, view, consensus, stopping,
           SyncDriver::Hooks{[this](const PublicKey& peer, std::shared_ptr<const Bytes> payload) {
                               return send(peer, std::move(payload));
                             },

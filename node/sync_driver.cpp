@@ -113,14 +113,14 @@ SyncServiceConfig sync_service_config(const NodeOptions& options) {
 }  // namespace
 
 SyncDriver::SyncDriver(boost::asio::io_context& io, const NodeOptions& options, bool validator,
-                       storage::RocksChainStore& store, ConsensusLoop& consensus,
-                       const std::atomic<bool>& stopping, Hooks hooks)
+                       storage::RocksChainStore& store, const ChainView& view,
+                       ConsensusLoop& consensus, const std::atomic<bool>& stopping, Hooks hooks)
     : store_(store),
       consensus_(consensus),
       stopping_(stopping),
       hooks_(std::move(hooks)),
       block_sync_(block_sync_config(options, validator, consensus.replica_config())),
-      sync_service_(store, sync_service_config(options)),
+      sync_service_(store, sync_service_config(options), [&view] { return view.latest_height(); }),
       timer_(io) {}
 
 void SyncDriver::stop() {

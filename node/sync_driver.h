@@ -40,8 +40,9 @@ class SyncDriver {
 
   // Every reference must outlive this object. `validator`: the node key is a genesis validator
   // (it leaves small gaps to consensus fetches); a full node syncs whenever a peer is ahead.
+  // Sync answers stop at `view`'s published height (SyncService's servable height).
   SyncDriver(boost::asio::io_context& io, const NodeOptions& options, bool validator,
-             storage::RocksChainStore& store, ConsensusLoop& consensus,
+             storage::RocksChainStore& store, const ChainView& view, ConsensusLoop& consensus,
              const std::atomic<bool>& stopping, Hooks hooks);
   SyncDriver(const SyncDriver&) = delete;
   SyncDriver& operator=(const SyncDriver&) = delete;

@@ -35,9 +35,17 @@ Status SyncServiceConfig::validate() const {
   return Status::ok();
 }
 
-SyncService::SyncService(const storage::ChainStore& chain, SyncServiceConfig config)
-    : chain_(chain), config_(config) {
+SyncService::SyncService(const storage::ChainStore& chain, SyncServiceConfig config,
+                         HeightSource servable_height)
+    : chain_(chain), config_(config), servable_height_(std::move(servable_height)) {
   LEDGER_ASSERT(config_.validate().is_ok());
+}
+
+std::optional<std::uint64_t> SyncService::servable_tip() const {
+  const auto tip = chain_.tip();
+  if (!tip) return std::nullopt;
+  if (!servable_height_) return tip->height;
+  return std::min(tip->height, servable_height_());
 }
 
 // ---- Rate limit ------------------------------------------------------------------------------
@@ -142,7 +150,7 @@ SyncResponseMessage SyncService::busy(const SyncRequestMessage& request,
                                       std::chrono::milliseconds retry_after) const {
   SyncResponseMessage response;
   response.from_height = std::max<std::uint64_t>(request.from_height, 1);
-  if (const auto tip = chain_.tip()) response.committed_height = tip->height;
+  if (const auto tip = servable_tip()) response.committed_height = *tip;
   const std::int64_t ms =
       std::clamp<std::int64_t>(retry_after.count(), 1, std::numeric_limits<std::uint32_t>::max());
   response.retry_after_ms = static_cast<std::uint32_t>(ms);
@@ -153,14 +161,14 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
                                          std::uint64_t bytes_max) const {
   SyncAnswer out;
   SyncResponseMessage& response = out.response;
-  const auto tip = chain_.tip();
+  const auto tip = servable_tip();
   const std::uint64_t from = std::max<std::uint64_t>(request.from_height, 1);
   response.from_height = from;
   if (!tip) return out;
-  response.committed_height = tip->height;
+  response.committed_height = *tip;
   const std::uint64_t count = std::min<std::uint64_t>(request.count, config_.blocks_max);
-  if (from > tip->height || count == 0) return out;
-  const std::uint64_t last = from + std::min(count - 1, tip->height - from);
+  if (from > *tip || count == 0) return out;
+  const std::uint64_t last = from + std::min(count - 1, *tip - from);
   const std::uint64_t blocks_bytes_max = std::min(config_.response_bytes_max, bytes_max);
 
   std::vector<QuorumCert> certs;

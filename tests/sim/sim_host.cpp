@@ -35,7 +35,8 @@ SimHost::SimHost(const SimHostOptions& options, SimDurable& durable)
                      durable.chain),
       driver_(durable.tree, pipeline_, checker_, speculative_, *this),
       block_sync_(options.sync),
-      sync_service_(durable.chain, options.sync_service),
+      sync_service_(durable.chain, options.sync_service,
+                    [this] { return view_.latest_height(); }),  // as ledgerd: the published
       view_(durable.chain, mempool_),
       sync_applier_(block_sync_, pipeline_, view_) {}
 
@@ -50,7 +51,9 @@ StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options,
       host->replica_, consensus::Replica::create(options.replica, std::move(signer), durable.safety,
                                                  std::move(recovery)));
   LEDGER_RETURN_IF_ERROR(host->view_.publish_stored(
-      host->replica_->current_round(), node::batch_span_max(options.replica.pending_blocks_max)));
+      host->replica_->current_round(), node::batch_span_max(options.replica.pending_blocks_max,
+                                                            std::uint64_t{options.sync.blocks_max} +
+                                                                options.sync.proof_headers_max)));
   return host;
 }
 

@@ -25,6 +25,7 @@
 // mempool are thread-safe themselves. The publish_* calls come from one thread (the event loop).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +33,7 @@
 #include <optional>
 #include <vector>
 
+#include "ledger/consensus/block_tree.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/core/block.h"
 #include "ledger/node/mempool.h"
@@ -48,11 +50,16 @@ struct PublishedTip {
   std::uint64_t current_round = 0;
 };
 
-// How far above a stored block its certificate's B0 can be: a consensus commit batch is at most
-// the replica's certified chain (twice pending_blocks_max), and block sync accepts at most
-// proof_headers_max = 2 * pending_blocks_max proof headers; 2 more for B0 and its child.
-inline std::uint64_t batch_span_max(std::uint64_t pending_blocks_max) {
-  return 2 * pending_blocks_max + 2;
+// How far above a stored block its certificate's B0 can be. A consensus commit batch is at most
+// the replica's certified chain (BlockTree::blocks_max) and B0's child. Block sync accepts a
+// group whose B0 is a later block of the same response or one of its proof headers, so at most
+// `sync_entries_max` (blocks and proof headers one response may hold) above it; a peer may
+// answer with the genuine certificate of a later batch, so this is reached.
+inline std::uint64_t batch_span_max(std::uint64_t pending_blocks_max,
+                                    std::uint64_t sync_entries_max) {
+  return std::max<std::uint64_t>(consensus::BlockTree::blocks_max(pending_blocks_max),
+                                 sync_entries_max) +
+         2;
 }
 
 class ChainView {

@@ -38,11 +38,17 @@
 // could not verify from the response alone. Proof headers are read without their blocks'
 // transactions (ChainStore::raw_header_at).
 //
+// Answers and the height they claim stop at the servable height when one is given (the node
+// gives its published height, ChainView): a stored block above it may await its B0 (a batch cut
+// across responses, or a later batch's certificate), so it cannot be proved yet, and a request
+// starting there would get no block and count as this node's failure.
+//
 // Thread: thread-compatible; the node uses it on its event loop thread. The chain store is only
 // read (ChainStore reads are thread-safe).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,8 +93,13 @@ struct SyncAnswer {
 
 class SyncService {
  public:
-  // `chain` must outlive this object; `config` must validate (asserted).
-  SyncService(const storage::ChainStore& chain, SyncServiceConfig config);
+  // The highest height answers may reach; read once per answer.
+  using HeightSource = std::function<std::uint64_t()>;
+
+  // `chain` must outlive this object; `config` must validate (asserted). Without
+  // `servable_height`, answers reach the chain store's tip.
+  SyncService(const storage::ChainStore& chain, SyncServiceConfig config,
+              HeightSource servable_height = {});
   SyncService(const SyncService&) = delete;
   SyncService& operator=(const SyncService&) = delete;
 
@@ -136,8 +147,12 @@ class SyncService {
                                                             const QuorumCert& cert,
                                                             std::string& why) const;
 
+  // The height answers stop at: the store's tip, or the servable height if lower.
+  std::optional<std::uint64_t> servable_tip() const;
+
   const storage::ChainStore& chain_;
   SyncServiceConfig config_;
+  HeightSource servable_height_;
   std::map<PublicKey, Bucket> buckets_;  // <= peers_max
   std::uint64_t dropped_ = 0;
 };

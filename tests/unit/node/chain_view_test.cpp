@@ -165,7 +165,7 @@ TEST_F(ChainViewTest, PublishStored_StopsBelowAPartialBatchAtOpen) {
   ASSERT_TRUE(store_->commit(first).is_ok());
   ASSERT_TRUE(store_->commit(second).is_ok());
 
-  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16)).is_ok());
+  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16, 64)).is_ok());
   EXPECT_EQ(view_->latest_height(), whole.block.header.height);
   EXPECT_EQ(view_->tip().block_id, whole.block.id());
 }
@@ -209,7 +209,7 @@ TEST_F(ChainViewTest, PublishStored_StopsBelowABlockWaitingForAFarB0) {
   ASSERT_TRUE(store_->commit(waiting).is_ok());
   ASSERT_TRUE(store_->commit(whole).is_ok());
 
-  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16)).is_ok());
+  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16, 64)).is_ok());
   EXPECT_EQ(view_->latest_height(), 0u);
   // And it remembers the B0 it waits for: storing it publishes everything.
   EXPECT_TRUE(store_and_publish(b0));

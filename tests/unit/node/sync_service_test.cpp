@@ -89,6 +89,28 @@ TEST(SyncService, Answer_EndsWithProofHeadersUpToB0) {
   EXPECT_TRUE(above.value().response.blocks.empty());
 }
 
+// Attacker review: a stored block above the published height may await its B0 (a later
+// batch's certificate from a sync peer, ChainView), so it cannot be proved; an answer that
+// reached it had no block and counted as this honest node's failure. Answers, and the height
+// they claim, stop at the servable (published) height.
+TEST(SyncService, Answer_StopsAtTheServableHeight) {
+  const SyncChain chain(kRounds);
+  ASSERT_GE(chain.committed_height(), 4u);
+  const std::uint64_t servable = chain.committed_height() - 2;
+  SyncService service(chain.store(), chain.service_config(), [servable] { return servable; });
+  auto answer = service.answer(SyncRequestMessage{servable - 1, 8});
+  ASSERT_TRUE(answer.is_ok());
+  const SyncResponseMessage& r = answer.value().response;
+  EXPECT_EQ(r.committed_height, servable);
+  ASSERT_EQ(r.blocks.size(), 2u);  // servable - 1 and servable, not the two stored above
+  auto above = service.answer(SyncRequestMessage{servable + 1, 8});
+  ASSERT_TRUE(above.is_ok());
+  EXPECT_TRUE(above.value().response.blocks.empty());
+  EXPECT_EQ(above.value().response.committed_height, servable);
+  EXPECT_EQ(service.busy(SyncRequestMessage{1, 8}, std::chrono::milliseconds(5)).committed_height,
+            servable);
+}
+
 TEST(SyncService, BatchLongerThanProofHeadersMax_AnswersOnlyProvableBlocks) {
   // Heights 2..5 share one certificate (B0 = 5): from 2 with 1 block needs 3 proof headers.
   const SyncChain chain({1, 2, 4, 6, 8, 9, 10, 11});
