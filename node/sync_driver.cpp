@@ -165,29 +165,16 @@ void SyncDriver::poll() {
 }
 
 void SyncDriver::on_request(const PublicKey& peer, const SyncRequestMessage& request) {
-  const SyncAdmission admission = sync_service_.admit(peer, std::chrono::steady_clock::now());
-  if (admission.log_line) spdlog::warn("{}", *admission.log_line);
-  wire::Envelope envelope;
-  if (!admission.admitted) {
-    // Over its rates: told when to come back, so that the asker does not time out on this
-    // honest node and count it a failure. Told at most every kSyncBusyInterval, else dropped.
-    if (!admission.retry_after) return;
-    to_wire(sync_service_.busy(request, *admission.retry_after), *envelope.mutable_sync_response());
-    hooks_.send(peer, serialize(envelope));
-    return;
-  }
-  auto answer = sync_service_.answer(request, admission.bytes_max);
-  if (answer.is_ok()) {
-    log_notes(answer.value().notes);
-    sync_service_.charge(peer, answer.value().bytes);
-    to_wire(answer.value().response, *envelope.mutable_sync_response());
-  } else {
-    // No blocks: the asker counts it a failure of this node and asks another peer at once.
+  SyncReply reply = sync_service_.reply(peer, request, std::chrono::steady_clock::now());
+  if (reply.log_line) spdlog::warn("{}", *reply.log_line);
+  log_notes(reply.notes);
+  if (!reply.error.is_ok()) {
     spdlog::error("sync: cannot answer {} from height {}: {}", peer_name(peer), request.from_height,
-                  answer.status().to_string());
-    envelope.mutable_sync_response()->set_from_height(request.from_height);
-    envelope.mutable_sync_response()->set_committed_height(store_.tip()->height);
+                  reply.error.to_string());
   }
+  if (!reply.response) return;
+  wire::Envelope envelope;
+  to_wire(*reply.response, *envelope.mutable_sync_response());
   hooks_.send(peer, serialize(envelope));
 }
 

@@ -144,6 +144,32 @@ void SyncService::charge(const PublicKey& peer, std::uint64_t bytes) {
   it->second.bytes -= static_cast<double>(bytes);
 }
 
+SyncReply SyncService::reply(const PublicKey& peer, const SyncRequestMessage& request,
+                             SyncTime now) {
+  SyncReply out;
+  const SyncAdmission admission = admit(peer, now);
+  out.log_line = admission.log_line;
+  if (!admission.admitted) {
+    // Over its rates: told when to come back, so that the asker does not time out on this
+    // honest node and count it a failure. Told at most every busy_interval, else dropped.
+    if (admission.retry_after) out.response = busy(request, *admission.retry_after);
+    return out;
+  }
+  auto answer = this->answer(request, admission.bytes_max);
+  if (!answer.is_ok()) {
+    out.error = answer.status();
+    SyncResponseMessage empty;
+    empty.from_height = request.from_height;
+    if (const auto tip = servable_tip()) empty.committed_height = *tip;
+    out.response = std::move(empty);
+    return out;
+  }
+  charge(peer, answer.value().bytes);
+  out.notes = std::move(answer.value().notes);
+  out.response = std::move(answer.value().response);
+  return out;
+}
+
 // ---- Answers -----------------------------------------------------------------------------------
 
 SyncResponseMessage SyncService::busy(const SyncRequestMessage& request,

@@ -382,17 +382,17 @@ void Simulation::deliver_sync(const Event& e) {
 void Simulation::on_sync_request(SimNode& node, std::size_t from,
                                  const node::SyncRequestMessage& request) {
   if (node.silent) return;
-  node::SyncService& service = node.host->sync_service();
-  if (!service.admit(nodes_[from].key, sync_now()).admitted) return;
-  auto answer = service.answer(request);
-  if (!answer.is_ok()) {
+  // As node/sync_driver.cpp: admitted, answered busy, or dropped, by the node's own rules.
+  node::SyncReply reply = node.host->sync_service().reply(nodes_[from].key, request, sync_now());
+  if (!reply.error.is_ok()) {
     if (!node.byzantine) {
       fail("honest node " + std::to_string(node.index) +
-           " cannot answer a sync request: " + answer.status().to_string());
+           " cannot answer a sync request: " + reply.error.to_string());
     }
     return;
   }
-  node::SyncResponseMessage response = std::move(answer.value().response);
+  if (!reply.response) return;
+  node::SyncResponseMessage response = std::move(*reply.response);
   if (node.byzantine) {
     auto lie = byzantine_sync_answer(node, std::move(response));
     if (!lie) return;

@@ -91,6 +91,18 @@ struct SyncAnswer {
   std::uint64_t bytes = 0;      // encoded blocks, certificates and proof headers, as charged
 };
 
+// What to do with one request (SyncService::reply).
+struct SyncReply {
+  // The response to send; unset: drop the request unanswered (over the rates, and told busy
+  // less than busy_interval ago).
+  std::optional<SyncResponseMessage> response;
+  std::vector<SyncNote> notes;          // why the answer is shorter than asked, when it is
+  std::optional<std::string> log_line;  // warn level: a refusal, at most once a second
+  // The store could not be read (the answer then has no blocks: the asker counts it a failure
+  // of this node and asks another peer at once). Error level.
+  Status error;
+};
+
 class SyncService {
  public:
   // The highest height answers may reach; read once per answer.
@@ -123,6 +135,11 @@ class SyncService {
   // Takes `bytes` (SyncAnswer::bytes of the answer sent) from `peer`'s byte tokens, possibly
   // into debt. A peer without a bucket (forgotten meanwhile) is not charged.
   void charge(const PublicKey& peer, std::uint64_t bytes);
+
+  // The whole answering side for one request, as ledgerd's shell and the simulator both use
+  // it: admit(); over the rates, busy() or nothing; else answer() within the admitted bytes,
+  // and charge() what it holds.
+  SyncReply reply(const PublicKey& peer, const SyncRequestMessage& request, SyncTime now);
 
   // Requests refused (answered busy or not at all) since construction.
   std::uint64_t dropped() const { return dropped_; }

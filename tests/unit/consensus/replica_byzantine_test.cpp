@@ -28,6 +28,28 @@ class ReplicaByzantineTest : public testing::ReplicaFixture {
     t.amount = 7;
     return sign_transfer(t, c_.signer(0));
   }
+  // Validator 0's replica from genesis, with a small tree bound.
+  std::unique_ptr<Replica> replica_with_pending_blocks_max(std::size_t pending_blocks_max) {
+    ReplicaConfig config = c_.config();
+    config.pending_blocks_max = pending_blocks_max;
+    return Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
+                           Replica::genesis_recovery(config))
+        .value();
+  }
+  // A certified chain without a 2-chain on genesis: blocks of rounds 1, 3, ..., `last_round`
+  // (every even round ended in a TC), oldest first; `last_qc` certifies the last.
+  std::vector<Block> chain_without_two_chain(std::uint64_t last_round, QuorumCert& last_qc) const {
+    std::vector<Block> chain;
+    Block parent = c_.genesis();
+    QuorumCert parent_qc = c_.gqc();
+    for (std::uint64_t round = 1; round <= last_round; round += 2) {
+      chain.push_back(c_.block(parent, round, parent_qc));
+      parent = chain.back();
+      parent_qc = c_.qc(parent);
+    }
+    last_qc = parent_qc;
+    return chain;
+  }
   static std::vector<BlockRequest> requests_to(const Actions& a, const PublicKey& to) {
     std::vector<BlockRequest> out;
     for (const auto& m : a.messages) {
@@ -155,11 +177,7 @@ TEST_F(ReplicaByzantineTest, Tree_EvictsUncertifiedBlocksSoFailedRoundsCannotFil
 // other round fails, the certified chain never forms a 2-chain and alone fills the tree; nothing
 // on it can be evicted, and the next proposal on it used to be refused for good.
 TEST_F(ReplicaByzantineTest, Tree_ProposalOnTheCertifiedChainFitsWhenTheChainFillsTheTree) {
-  ReplicaConfig config = c_.config();
-  config.pending_blocks_max = 4;
-  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
-                           Replica::genesis_recovery(config))
-               .value();
+  auto r = replica_with_pending_blocks_max(4);
   Block parent = c_.genesis();
   QuorumCert parent_qc = c_.gqc();
   for (std::uint64_t round = 1; round <= 11; round += 2) {  // rounds 2, 4, ... end in a TC
@@ -182,19 +200,10 @@ TEST_F(ReplicaByzantineTest, Tree_ProposalOnTheCertifiedChainFitsWhenTheChainFil
 // pending_blocks_max. Without the allowance the fifth block was refused and the replica could
 // never vote on the chain again.
 TEST_F(ReplicaByzantineTest, Fetch_ACertifiedChainLongerThanPendingBlocksMaxIsFetchedWhole) {
-  ReplicaConfig config = c_.config();
-  config.pending_blocks_max = 4;
-  auto r = Replica::create(config, Signer::create(testing::test_key(0)).value(), store_,
-                           Replica::genesis_recovery(config))
-               .value();
-  std::vector<Block> chain;  // rounds 1, 3, ..., 11: rounds 2, 4, ... end in a TC
-  Block parent = c_.genesis();
-  QuorumCert parent_qc = c_.gqc();
-  for (std::uint64_t round = 1; round <= 11; round += 2) {
-    chain.push_back(c_.block(parent, round, parent_qc));
-    parent = chain.back();
-    parent_qc = c_.qc(parent);
-  }
+  auto r = replica_with_pending_blocks_max(4);
+  QuorumCert parent_qc;
+  const std::vector<Block> chain = chain_without_two_chain(11, parent_qc);
+  const Block& parent = chain.back();
   // A timeout carrying QC(b11) names the chain's last block: asked of its sender.
   Actions named = r->on_timeout(c_.key(2), {c_.timeout(2, 12, parent_qc), {}});
   ASSERT_EQ(requests_to(named, c_.key(2)).size(), 1u);

@@ -288,6 +288,31 @@ TEST(SyncService, RefusedRequests_AnsweredBusyAtMostOncePerBusyInterval) {
   EXPECT_EQ(by_bytes.admit(peer, now).retry_after, 1501ms);
 }
 
+// reply(), the answering side as ledgerd's shell and the simulator both run it: an admitted
+// request is answered and its bytes charged; a refused one is answered busy, then dropped
+// within busy_interval.
+TEST(SyncService, Reply_AnswersChargesThenBusyThenDrops) {
+  const SyncChain chain(kRounds);
+  SyncServiceConfig config = chain.service_config();
+  config.requests_per_second = 1;
+  config.busy_interval = 100ms;
+  SyncService service(chain.store(), config);
+  const PublicKey peer = peer_key(1);
+  const SyncTime now{std::chrono::hours(1)};
+  SyncReply first = service.reply(peer, SyncRequestMessage{1, 2}, now);
+  ASSERT_TRUE(first.error.is_ok());
+  ASSERT_TRUE(first.response.has_value());
+  EXPECT_EQ(first.response->blocks.size(), 2u);
+  EXPECT_EQ(first.response->retry_after_ms, 0u);
+  SyncReply busy = service.reply(peer, SyncRequestMessage{3, 2}, now);
+  ASSERT_TRUE(busy.response.has_value());
+  EXPECT_TRUE(busy.response->blocks.empty());
+  EXPECT_GT(busy.response->retry_after_ms, 0u);
+  EXPECT_TRUE(busy.log_line.has_value());
+  EXPECT_FALSE(service.reply(peer, SyncRequestMessage{3, 2}, now + 50ms).response.has_value());
+  EXPECT_EQ(service.dropped(), 2u);
+}
+
 // p2p.block_bytes_per_second: the same budget for answers to consensus block requests.
 TEST(BlockService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   const SyncChain chain(kRounds);
