@@ -25,6 +25,19 @@ SyncNote note(SyncNote::Level level, std::string text) {
 // Protobuf framing around each bytes field of a SyncResponse, as SyncService counts it.
 constexpr std::uint64_t kItemOverheadBytes = 16;
 
+// The encoded size of a response as SyncService counts it when it cuts an answer: its blocks
+// and certificates, and (with `proofs`) its proof headers, each with its framing.
+std::uint64_t counted_bytes(const SyncResponseMessage& response, bool proofs) {
+  std::uint64_t bytes = 0;
+  for (const SyncResponseMessage::Item& item : response.blocks)
+    bytes += item.block.size() + item.commit_cert.size() + kItemOverheadBytes;
+  if (proofs) {
+    for (const Bytes& header : response.proof_headers)
+      bytes += header.size() + kItemOverheadBytes;
+  }
+  return bytes;
+}
+
 // backoff_min * 2^(failures - 1), at most backoff_max, without overflow.
 std::chrono::milliseconds backoff_for(std::uint32_t failures, std::chrono::milliseconds min,
                                       std::chrono::milliseconds max) {
@@ -116,7 +129,9 @@ SyncOutput BlockSync::on_peer_status(const PublicKey& peer, std::uint64_t commit
                                             std::to_string(claims_.size()) + " peers already"));
       return out;
     }
-    it = claims_.emplace(peer, Peer{}).first;
+    // A new connection ranks as if asked just now: a peer that reconnects after each answer
+    // must not come first in the rotation ("asked least recently") at every request.
+    it = claims_.emplace(peer, Peer{0, stats_.requests}).first;
   }
   raise_claim(peer, committed_height);
   return out;
@@ -283,14 +298,14 @@ bool BlockSync::is_short(const InFlight& asked, const SyncResponseMessage& respo
     claimed = std::max(claimed, it->second.claimed);
   }
   if (claimed < last_asked) return false;  // it does not claim to have more
-  std::uint64_t bytes = 0;
+  // Proof headers do not excuse it: the responder chooses the certificate (the genuine one of a
+  // later batch will do) and with it how many headers follow, so headers that took the room
+  // of blocks say nothing of what it could have sent. (An honest answer cut by its proof headers,
+  // a batch longer than a frame's worth of blocks, is rare, and short is not a failure.)
+  const std::uint64_t bytes = counted_bytes(response, false);
   std::uint64_t cert_bytes_max = 0;
-  for (const SyncResponseMessage::Item& item : response.blocks) {
-    bytes += item.block.size() + item.commit_cert.size() + kItemOverheadBytes;
+  for (const SyncResponseMessage::Item& item : response.blocks)
     cert_bytes_max = std::max<std::uint64_t>(cert_bytes_max, item.commit_cert.size());
-  }
-  for (const Bytes& header : response.proof_headers)
-    bytes += header.size() + kItemOverheadBytes;
   // One more block as large as the genesis allows might not have fitted: cut by bytes.
   const std::uint64_t next_bytes_max =
       config_.block_limits.bytes_max + cert_bytes_max + kItemOverheadBytes;
@@ -533,6 +548,17 @@ StatusOr<std::vector<SyncCommitGroup>> BlockSync::verify(const InFlight& asked,
     return Status::invalid_argument(std::to_string(m) + " proof headers, more than " +
                                     std::to_string(config_.proof_headers_max) +
                                     " (p2p.sync_proof_headers_max)");
+  }
+  // An honest responder cuts its answer at response_bytes_max (its first block always goes).
+  // Above it, this node could not serve what it stores: a block with the certificate of a
+  // later batch and the proof headers its sender chose to fill the frame would never fit an
+  // answer of this node's own.
+  if (const std::uint64_t bytes = counted_bytes(response, true);
+      bytes > config_.response_bytes_max && (n > 1 || m > 0)) {
+    return Status::invalid_argument(std::to_string(bytes) + " bytes, more than the " +
+                                    std::to_string(config_.response_bytes_max) +
+                                    " bytes an answer may hold (p2p.frame_bytes_max less the "
+                                    "envelope's room)");
   }
   if (response.from_height != from) {
     return Status::invalid_argument("blocks from height " + std::to_string(response.from_height) +

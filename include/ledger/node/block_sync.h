@@ -30,8 +30,9 @@
 // Error cases of a response; none is a crash or an assert:
 //   ignored, no penalty (a debug note): unsolicited, i.e. no request in flight to that peer
 //   refused whole, nothing committed, a penalty naming the reason: more blocks than asked; more
-//   proof headers than proof_headers_max; no blocks at all (only a peer that claims to be ahead
-//   is asked); from_height other than asked; a block, certificate or header that does not
+//   proof headers than proof_headers_max; above response_bytes_max (unless one block without
+//   proof headers: this node could not serve it); no blocks at all (only a peer that claims to be
+//   ahead is asked); from_height other than asked; a block, certificate or header that does not
 //   decode; another chain id; heights not consecutive; a block that does not extend the tip or
 //   its predecessor by hash; transactions that do not match the header's transactions root;
 //   proof headers that do not link, or whose last one is not the last block's B0; a certificate
@@ -50,7 +51,8 @@
 // Short answers (slow-drip peers). A verified answer is short when it holds fewer blocks than
 // asked, although the peer's claim (the highest it made on this connection, including the one
 // it was asked on and the answer's committed_height) covers every height asked, and the byte limit
-// does not explain it: its encoded size plus one more block of the largest size the genesis
+// does not explain it: the encoded size of its blocks (proof headers do not count: the peer
+// chooses them by its choice of certificate) plus one more block of the largest size the genesis
 // allows (block_limits.bytes_max) and its certificate would still fit response_bytes_max. Its
 // blocks are committed (they are verified), but it does not clear the peer's failures and it
 // adds one to the peer's consecutive short answers, which only a full answer clears. It is not
@@ -73,8 +75,9 @@
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
 // than lag_blocks ahead, not backing off and not busy, the one asked is the first by: fewest
 // failures, fewest consecutive short answers, fewest consecutive busy answers, highest claim
-// (capped as above), asked least recently, smallest key. A verified response that advances the tip
-// and is not short clears the peer's failures and short answers.
+// (capped as above), asked least recently (a new connection as if asked just now), smallest key. A
+// verified response that advances the tip and is not short clears the peer's failures and short
+// answers.
 //
 // Thread: thread-compatible; the node uses it on its event loop thread only.
 #pragma once
