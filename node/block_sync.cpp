@@ -97,7 +97,7 @@ std::uint32_t BlockSync::failures_of(const PublicKey& peer) const {
 
 std::uint32_t BlockSync::short_answers_of(const PublicKey& peer) const {
   const auto it = short_answers_.find(peer);
-  return it == short_answers_.end() ? 0 : it->second;
+  return it == short_answers_.end() ? 0 : it->second.answers;
 }
 
 std::uint32_t BlockSync::busy_answers_of(const PublicKey& peer) const {
@@ -181,7 +181,7 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   }
   busy_.erase(peer);
   if (is_short(asked, response)) {
-    note_short(peer, asked, response, out);
+    note_short(peer, asked, response, now, out);
   } else {
     penalties_.erase(peer);
     short_answers_.erase(peer);
@@ -313,15 +313,16 @@ bool BlockSync::is_short(const InFlight& asked, const SyncResponseMessage& respo
 }
 
 void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
-                           const SyncResponseMessage& response, SyncOutput& out) {
+                           const SyncResponseMessage& response, SyncTime now, SyncOutput& out) {
   ++stats_.responses_short;
   auto it = short_answers_.find(peer);
   if (it == short_answers_.end()) {
     if (short_answers_.size() >= config_.penalties_max)
       short_answers_.erase(short_answers_.begin());
-    it = short_answers_.emplace(peer, 0).first;
+    it = short_answers_.emplace(peer, Short{}).first;
   }
-  if (it->second < std::numeric_limits<std::uint32_t>::max()) ++it->second;
+  if (it->second.answers < std::numeric_limits<std::uint32_t>::max()) ++it->second.answers;
+  it->second.last = now;
   LEDGER_ASSERT(short_answers_.size() <= config_.penalties_max);
   out.notes.push_back(
       note(SyncNote::Level::kInfo,
@@ -330,7 +331,7 @@ void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
                std::to_string(asked.request.from_height) + ", though it claims height " +
                std::to_string(std::max(
                    {response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)})) +
-               " and more would have fitted (short answer " + std::to_string(it->second) +
+               " and more would have fitted (short answer " + std::to_string(it->second.answers) +
                "); peers with fewer short answers are asked first"));
 }
 
@@ -395,13 +396,21 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
       if (it->second.until > now) continue;
       failures = it->second.failures;
     }
+    // A short or busy mark ranks a peer lower only for retry_after_max after it was earned: an
+    // honest peer marked once (cut or refused by its rate limits) must not be outranked for good
+    // by one that earns no mark because it claims, and sends, one block at a time; the marked
+    // peer would never be asked again to clear its mark.
     std::uint32_t busy = 0;
     if (auto it = busy_.find(peer); it != busy_.end()) {
       if (it->second.until > now) continue;
-      busy = it->second.answers;
+      if (now - it->second.until < config_.retry_after_max) busy = it->second.answers;
+    }
+    std::uint32_t shorts = 0;
+    if (auto it = short_answers_.find(peer); it != short_answers_.end()) {
+      if (now - it->second.last < config_.retry_after_max) shorts = it->second.answers;
     }
     // Lower is better (keys are visited in ascending order, so ties keep the smallest).
-    const Rank rank{failures, short_answers_of(peer), busy,
+    const Rank rank{failures, shorts, busy,
                     std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
                     state.asked_seq};
     if (!best || rank < best_rank) {

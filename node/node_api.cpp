@@ -17,7 +17,9 @@ Status Node::submit(const SignedTransfer& tx) {
 
 Status Node::Impl::admit(const SignedTransfer& tx, const std::optional<PublicKey>& origin) {
   if (stopping) return Status::unavailable("the node is shutting down");
-  const std::uint64_t height = view.latest_height();
+  // The state is read from the store, so its tip is the height it belongs to (for ttl_blocks);
+  // the published height may trail it while block sync waits for a B0 (ChainView).
+  const std::uint64_t height = store->tip()->height;
   const storage::ChainStore& chain = *store;
   auto admitted = mempool.admit(
       tx, chain, [&chain](const Hash& hash) { return chain.transaction_location(hash).is_ok(); },

@@ -284,7 +284,7 @@ class BlockSync {
   // Whether an accepted answer is short (see the header comment).
   bool is_short(const InFlight& asked, const SyncResponseMessage& response) const;
   void note_short(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
-                  SyncOutput& out);
+                  SyncTime now, SyncOutput& out);
   void note_busy(const PublicKey& peer, const SyncResponseMessage& response, SyncTime now,
                  SyncOutput& out);
   // Raises the peer's claim to `height` if higher (claims never go down on one connection).
@@ -296,8 +296,13 @@ class BlockSync {
   consensus::CertificateVerifier verifier_;
   std::map<PublicKey, Peer> claims_;        // connected peers and their claims; <= peers_max
   std::map<PublicKey, Penalty> penalties_;  // failed peers; <= penalties_max
-  // Consecutive short answers per peer, each >= 1; kept across reconnects; <= penalties_max.
-  std::map<PublicKey, std::uint32_t> short_answers_;
+  // Consecutive short answers per peer, each >= 1, and when the last came; kept across
+  // reconnects; <= penalties_max.
+  struct Short {
+    std::uint32_t answers = 0;
+    SyncTime last;
+  };
+  std::map<PublicKey, Short> short_answers_;
   // Peers whose last answers were busy; kept across reconnects; <= penalties_max.
   std::map<PublicKey, Busy> busy_;
   std::optional<InFlight> in_flight_;  // at most one request outstanding

@@ -978,19 +978,19 @@ TEST(BlockSync, PeerThatReconnectsAfterEachAnswer_DoesNotJumpTheRotation) {
 }
 
 // Review finding 4: an under-claiming dripper (it claims one block ahead, and delivers exactly
-// that one: never short, never busy, never failed) outranks for good an honest peer far ahead
-// that answered busy once: the busy count ranks before the claim and only the honest peer's
-// own verified answer clears it, which it never gets to give. Sync then runs at one block per
-// request. Proposed fix: a busy answer counts only until the peer's wait ends plus
-// retry_after_max (or: rank by whether the claim covers a full request before the busy and
-// short counts).
-TEST_F(BlockSyncWithALiar, DISABLED_UnderclaimingDripper_DoesNotStarveABusyHonestPeer) {
+// that one: never short, never busy, never failed) outranked for good an honest peer far ahead
+// that answered busy once: the busy count ranked before the claim and only the honest peer's
+// own verified answer cleared it, which it never got to give. Sync then ran at one block per
+// request. A busy (or short) mark now ranks a peer lower only for retry_after_max after it was
+// earned.
+TEST_F(BlockSyncWithALiar, UnderclaimingDripper_DoesNotStarveABusyHonestPeer) {
   asker.sync().on_peer_status(honest, chain.committed_height());
   auto first = asker.poll();
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(first->peer, honest);
   asker.respond(honest, service.busy(first->request, 250ms));
-  asker.advance(300ms);  // the honest peer's wait is over
+  // The honest peer's wait is over, and its mark is older than retry_after_max.
+  asker.advance(250ms + chain.config().retry_after_max);
   int honest_asked = 0;
   for (int i = 0; i < 10 && asker.tip().height < chain.committed_height(); ++i) {
     asker.sync().on_peer_status(liar, asker.tip().height + 1);
