@@ -71,6 +71,10 @@
 // penalised, and a peer that always says busy is asked only when no peer with fewer busy answers
 // is ahead. retry_after_ms in a response with blocks is ignored.
 //
+// Both marks rank a peer lower only for retry_after_max after they were earned: otherwise a
+// peer that claims, and sends, one block at a time (never short, never busy) would outrank for
+// good an honest peer marked once, which would then never be asked again to clear its mark.
+//
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
 // than lag_blocks ahead, not backing off and not busy, the one asked is the first by: fewest
