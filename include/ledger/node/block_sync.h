@@ -71,9 +71,11 @@
 // penalised, and a peer that always says busy is asked only when no peer with fewer busy answers
 // is ahead. retry_after_ms in a response with blocks is ignored.
 //
-// Both marks rank a peer lower only for retry_after_max after they were earned: otherwise a
-// peer that claims, and sends, one block at a time (never short, never busy) would outrank for
-// good an honest peer marked once, which would then never be asked again to clear its mark.
+// Both marks rank a peer lower only for retry_after_max (a short mark after the short answer, a
+// busy mark after the wait it asked for): otherwise a peer that claims, and sends, one block at
+// a time (never short, never busy) would outrank for good an honest peer marked once, which
+// would then never be asked again to clear its mark. The statements above on who is asked first
+// hold while the marks count.
 //
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
