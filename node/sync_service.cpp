@@ -212,12 +212,35 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
     certs.push_back(std::move(cert));
   }
 
+  // The asker checks every block's certificate against B0 within the response, and the proof
+  // headers end at the LAST block's B0. Stored certificates need not rise with height (block
+  // sync may have stored a later batch's genuine certificate for a block), so the answer ends
+  // only at a block whose B0 is at least every earlier included block's.
+  std::vector<std::optional<std::uint64_t>> b0s;  // B0 height per block; nullopt: not stored
+  b0s.reserve(certs.size());
+  for (const QuorumCert& cert : certs) {
+    auto b0 = chain_.height_of(cert.data.parent_id);
+    if (!b0.is_ok() && b0.status().code() != StatusCode::kNotFound) return b0.status();
+    b0s.push_back(b0.is_ok() ? std::optional<std::uint64_t>(b0.value()) : std::nullopt);
+  }
+
   // Make the last block provable from the response alone, dropping blocks from the end until
   // it is (a dropped block of the same batch becomes a proof header instead).
   while (!response.blocks.empty()) {
     const std::uint64_t last_height = from + response.blocks.size() - 1;
     std::string why;
-    LEDGER_ASSIGN_OR_RETURN(auto proofs, proof_headers(last_height, certs.back(), why));
+    std::optional<std::uint64_t> earlier_b0_max;
+    for (std::size_t i = 0; i + 1 < b0s.size(); ++i) {
+      if (b0s[i]) earlier_b0_max = std::max(earlier_b0_max.value_or(0), *b0s[i]);
+    }
+    std::optional<std::vector<Bytes>> proofs;
+    if (earlier_b0_max && b0s.back() && *earlier_b0_max > *b0s.back()) {
+      why = "an earlier block of the answer is committed by height " +
+            std::to_string(*earlier_b0_max) + ", beyond height " + std::to_string(last_height) +
+            "'s own (" + std::to_string(*b0s.back()) + ")";
+    } else {
+      LEDGER_ASSIGN_OR_RETURN(proofs, proof_headers(last_height, certs.back(), why));
+    }
     if (proofs) {
       std::uint64_t proof_bytes = 0;
       for (const Bytes& header : *proofs)
@@ -239,6 +262,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
     sizes.pop_back();
     response.blocks.pop_back();
     certs.pop_back();
+    b0s.pop_back();
   }
   return out;
 }

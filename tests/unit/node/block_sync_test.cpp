@@ -845,6 +845,20 @@ SyncResponseMessage far_certificate_response(const SyncChain& chain, std::uint64
   return r;
 }
 
+// `chain` as a node stores it after a peer answered heights 1..4 with the genuine certificate of
+// height 11 (a later batch, B0 = chain.b0_of(11)), and honest peers the rest.
+std::unique_ptr<storage::MemoryChainStore> store_with_far_certificates(const SyncChain& chain) {
+  auto stored = std::make_unique<storage::MemoryChainStore>(kChain);
+  for (std::uint64_t h = 0; h <= chain.committed_height(); ++h) {
+    storage::BlockCommit commit;
+    commit.block = chain.block(h);
+    commit.commit_cert = h >= 1 && h <= 4 ? chain.cert(11) : chain.cert(h);
+    commit.results.state_root = commit.accumulator.digest();
+    EXPECT_TRUE(stored->commit(commit).is_ok());
+  }
+  return stored;
+}
+
 // The size of a response as SyncService counts it when it cuts an answer.
 std::uint64_t counted_bytes(const SyncResponseMessage& r) {
   std::uint64_t bytes = 0;
@@ -874,17 +888,10 @@ TEST(BlockSync, ResponseAboveResponseBytesMax_IsRefused) {
   const std::uint64_t response_bytes_max = one_block - 1;
 
   // The consequence, had it been accepted: the node's own answers from height 1 hold no block.
-  storage::MemoryChainStore stored(kChain);
-  for (std::uint64_t h = 0; h <= chain.committed_height(); ++h) {
-    storage::BlockCommit commit;
-    commit.block = chain.block(h);
-    commit.commit_cert = h >= 1 && h <= 4 ? chain.cert(11) : chain.cert(h);
-    commit.results.state_root = commit.accumulator.digest();
-    ASSERT_TRUE(stored.commit(commit).is_ok());
-  }
+  const auto stored = store_with_far_certificates(chain);
   SyncServiceConfig service_config = chain.service_config();
   service_config.response_bytes_max = response_bytes_max;
-  const SyncService service(stored, service_config);
+  const SyncService service(*stored, service_config);
   const auto answer = service.answer(SyncRequestMessage{1, 4});
   ASSERT_TRUE(answer.is_ok());
   EXPECT_TRUE(answer.value().response.blocks.empty());
@@ -898,6 +905,33 @@ TEST(BlockSync, ResponseAboveResponseBytesMax_IsRefused) {
   ASSERT_TRUE(sync.poll(chain.tip_at(0), now).request.has_value());
   const SyncOutput out = sync.on_response(liar, far, chain.tip_at(0), now);
   EXPECT_TRUE(penalised_for(out, liar, "bytes, more than the"));
+}
+
+// Last review: SyncService built proof headers for its last block's certificate only, but the
+// asker checks every block's against B0 within the response. A node that stored heights 1..4
+// with a later batch's certificate answered from height 3 with blocks 3..6, whose last
+// certificate commits an earlier B0: every honest asker refused the answer and penalised this
+// honest node. The answer now ends at a block whose B0 covers every earlier block's.
+TEST(BlockSync, ServedBlocksWithALaterBatchsCertificate_AreAcceptedByAnHonestAsker) {
+  const SyncChain chain(kRounds);
+  ASSERT_LT(chain.b0_of(6), chain.b0_of(11));
+  const auto stored = store_with_far_certificates(chain);
+  const SyncService service(*stored, chain.service_config());
+  const auto answer = service.answer(SyncRequestMessage{3, 4});
+  ASSERT_TRUE(answer.is_ok());
+  ASSERT_FALSE(answer.value().response.blocks.empty());
+
+  const PublicKey peer = peer_key(1);
+  BlockSync sync(chain.config());
+  const SyncTime now{};
+  sync.on_peer_status(peer, chain.committed_height());
+  const auto request = sync.poll(chain.tip_at(2), now).request;
+  ASSERT_TRUE(request.has_value());
+  ASSERT_EQ(request->request.from_height, 3u);
+  const SyncOutput out = sync.on_response(peer, answer.value().response, chain.tip_at(2), now);
+  EXPECT_TRUE(out.penalties.empty()) << out.penalties.front().reason;
+  ASSERT_FALSE(out.commits.empty());
+  EXPECT_EQ(out.commits.front().blocks.front().block.header.height, 3u);
 }
 
 // An honest answer is never above response_bytes_max, but for a lone block without proof
