@@ -250,15 +250,20 @@ TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   EXPECT_GT(admission.bytes_max, 0u);
 }
 
+// The service config of `chain` with `requests_per_second` and a busy_interval of 100 ms.
+SyncServiceConfig rate_limited(const SyncChain& chain, std::uint32_t requests_per_second) {
+  SyncServiceConfig config = chain.service_config();
+  config.requests_per_second = requests_per_second;
+  config.busy_interval = 100ms;
+  return config;
+}
+
 // A refused request is answered busy, with how long until the peer's buckets admit one again
 // (here a request token at 5 a second: 200 ms; then byte debt), but at most once per
 // busy_interval: a flood of requests is not answered with a flood of busy answers.
 TEST(SyncService, RefusedRequests_AnsweredBusyAtMostOncePerBusyInterval) {
   const SyncChain chain(kRounds);
-  SyncServiceConfig config = chain.service_config();
-  config.requests_per_second = 5;
-  config.busy_interval = 100ms;
-  SyncService service(chain.store(), config);
+  SyncService service(chain.store(), rate_limited(chain, 5));
   const PublicKey peer = peer_key(1);
   SyncTime now{std::chrono::hours(1)};
   for (int i = 0; i < 5; ++i)
@@ -293,10 +298,7 @@ TEST(SyncService, RefusedRequests_AnsweredBusyAtMostOncePerBusyInterval) {
 // within busy_interval.
 TEST(SyncService, Reply_AnswersChargesThenBusyThenDrops) {
   const SyncChain chain(kRounds);
-  SyncServiceConfig config = chain.service_config();
-  config.requests_per_second = 1;
-  config.busy_interval = 100ms;
-  SyncService service(chain.store(), config);
+  SyncService service(chain.store(), rate_limited(chain, 1));
   const PublicKey peer = peer_key(1);
   const SyncTime now{std::chrono::hours(1)};
   SyncReply first = service.reply(peer, SyncRequestMessage{1, 2}, now);
