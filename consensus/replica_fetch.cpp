@@ -222,12 +222,18 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
     }
     chain.emplace_back(id, &block);
   }
+  // Until the asked block is in the tree or waits as an orphan, the fetch stays: a response
+  // refused below (or not checked, its sender's check budget spent) asks another validator at
+  // once instead of dropping the block for good.
+  const auto retry_elsewhere = [&] {
+    if (auto it = fetches_.find(first_id); it != fetches_.end()) {
+      it->second.deadline_ticks = timer_.now_ticks();
+    }
+  };
   if (chain.empty()) {
-    // The asked block itself was bad: keep the fetch, and ask another validator at once.
-    fetch->second.deadline_ticks = timer_.now_ticks();
+    retry_elsewhere();
     return out;
   }
-  fetches_.erase(fetch);
   // Oldest first. Blocks at or below the committed round are our committed ancestors (or
   // conflict with them); either way they are not needed.
   std::reverse(chain.begin(), chain.end());
@@ -237,34 +243,44 @@ Actions Replica::on_block_response(const PublicKey& from, const BlockResponse& r
     if (h.round <= tree_.committed_round() || tree_.contains(id) || orphans_.contains(id)) continue;
     if (h.chain_id != config_.chain_id) {
       reject(out, RejectReason::kWrongChain, from, "fetched block of chain " + h.chain_id);
+      retry_elsewhere();
       return out;
     }
-    if (!may_check(out, from, "fetched block QC", safety_.verifier().has_verdict(h.parent_qc)))
+    if (!may_check(out, from, "fetched block QC", safety_.verifier().has_verdict(h.parent_qc))) {
+      retry_elsewhere();
       return out;
+    }
     const std::uint64_t checks = safety_.verifier().checks_run();
     if (Status s = safety_.verifier().verify_qc(h.parent_qc); !s.is_ok()) {
       charge_failed_check(from, checks);
       reject(out, RejectReason::kInvalidCertificate, from, "fetched block QC: " + s.message());
+      retry_elsewhere();
       return out;
     }
     if (tree_.contains(h.parent_id)) {
-      if (!insert_block(out, *block, id, from, /*certified=*/true)) return out;
+      if (!insert_block(out, *block, id, from, /*certified=*/true)) {
+        retry_elsewhere();
+        return out;
+      }
       continue;
     }
     if (h.parent_qc.round() <= tree_.committed_round() && h.parent_id != tree_.root_id()) {
       reject(out, RejectReason::kConflictsWithCommit, from,
              "fetched block does not extend the committed chain");
+      retry_elsewhere();
       return out;
     }
     if (tree_.size() + orphans_.size() >= config_.pending_blocks_max &&
         !make_room(out, h.parent_id)) {
       reject(out, RejectReason::kResourceExhausted, from,
              "pending_blocks_max reached while fetching");
+      retry_elsewhere();
       return out;
     }
     orphans_.emplace(id, *block);
     if (oldest_missing == nullptr) oldest_missing = block;
   }
+  fetches_.erase(first_id);
   // Still not connected: ask the same peer for what comes before.
   if (oldest_missing != nullptr && !tree_.contains(oldest_missing->header.parent_id)) {
     request_block(out, oldest_missing->header.parent_id, oldest_missing->header.parent_qc.round(),

@@ -97,6 +97,32 @@ TEST_F(ReplicaByzantineTest, Fetch_BadResponseKeepsTheFetchAndAsksAnotherValidat
   EXPECT_EQ(votes[0].data.block_id, b2_.id());
 }
 
+// Last review: the fetch was erased as soon as a response from the asked validator had a block
+// with matching transactions, before the certificate checks. A Byzantine validator asked for a
+// block could first spend its own check budget for the round (one bad signature), then answer
+// with the genuine block: its QC was not checked (kNotChecked), and the block was never asked of
+// anyone else. The fetch now stays until the block is in the tree or waits as an orphan.
+TEST_F(ReplicaByzantineTest, Fetch_ResponseNotCheckedKeepsTheFetchAndAsksAnotherValidator) {
+  auto r = c_.replica(0, store_);
+  (void)propose(*r, b3_);  // b2 unknown: asked of b3's leader, validator 3
+  const std::uint64_t round = r->current_round();
+  Timeout bad = c_.timeout(3, round, qc2_);
+  bad.signature.bytes[0] ^= 1;
+  ASSERT_TRUE(rejected(r->on_timeout(c_.key(3), {bad, {}}), RejectReason::kBadSignature));
+  // The genuine b2, whose QC (for b1) this replica has not checked yet.
+  EXPECT_TRUE(
+      rejected(r->on_block_response(c_.key(3), BlockResponse{{b2_}}), RejectReason::kNotChecked));
+  EXPECT_FALSE(r->tree().contains(b2_.id()));
+  Actions tick = r->on_tick();
+  auto again = sent<BlockRequest>(tick);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].block_id, b2_.id());
+  const PublicKey asked = *tick.messages.at(0).to;
+  EXPECT_NE(asked, c_.key(3));
+  (void)r->on_block_response(asked, BlockResponse{{b2_, b1_}});
+  EXPECT_TRUE(r->tree().contains(b2_.id()));
+}
+
 // Point 1: a response is accepted only from the validator asked.
 TEST_F(ReplicaByzantineTest, Fetch_RefusesResponseFromValidatorNotAsked) {
   auto r = c_.replica(0, store_);
