@@ -1,6 +1,7 @@
 #include "ledger/node/block_sync.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <tuple>
 #include <unordered_map>
@@ -105,6 +106,12 @@ std::uint32_t BlockSync::busy_answers_of(const PublicKey& peer) const {
   return it == busy_.end() ? 0 : it->second.answers;
 }
 
+std::optional<std::uint32_t> BlockSync::rate_level_of(const PublicKey& peer) const {
+  const auto it = rate_levels_.find(peer);
+  if (it == rate_levels_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<std::uint64_t> BlockSync::claim_of(const PublicKey& peer) const {
   const auto it = claims_.find(peer);
   if (it == claims_.end()) return std::nullopt;
@@ -180,6 +187,7 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
     return out;
   }
   busy_.erase(peer);
+  note_rate(peer, asked, response, now);
   if (is_short(asked, response)) {
     note_short(peer, asked, response, now, out);
   } else {
@@ -222,10 +230,10 @@ SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
   prune_penalties(now);
   const auto peer = pick(tip, now);
   if (!peer) return out;
-  const SyncRequestMessage request{tip.height + 1, config_.blocks_max};
+  const SyncRequestMessage request{tip.height + 1, config_.blocks_max, config_.response_bytes_max};
   Peer& chosen = claims_.at(*peer);
   const std::uint64_t claimed = chosen.claimed;
-  in_flight_ = InFlight{*peer, request, claimed, now + config_.request_timeout};
+  in_flight_ = InFlight{*peer, request, claimed, now, now + config_.request_timeout};
   ++stats_.requests;
   chosen.asked_seq = stats_.requests;
   out.request = SyncRequestOut{*peer, request};
@@ -317,8 +325,12 @@ void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
   ++stats_.responses_short;
   auto it = short_answers_.find(peer);
   if (it == short_answers_.end()) {
-    if (short_answers_.size() >= config_.penalties_max)
-      short_answers_.erase(short_answers_.begin());
+    if (short_answers_.size() >= config_.penalties_max) {
+      // Forget the oldest mark: the one closest to no longer counting.
+      short_answers_.erase(
+          std::min_element(short_answers_.begin(), short_answers_.end(),
+                           [](auto& a, auto& b) { return a.second.last < b.second.last; }));
+    }
     it = short_answers_.emplace(peer, Short{}).first;
   }
   if (it->second.answers < std::numeric_limits<std::uint32_t>::max()) ++it->second.answers;
@@ -333,6 +345,39 @@ void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
                    {response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)})) +
                " and more would have fitted (short answer " + std::to_string(it->second.answers) +
                "); peers with fewer short answers are asked first"));
+}
+
+// The rate is of block bytes (blocks and certificates, not proof headers, which the peer chooses
+// by its choice of certificate) over the time from the request to the answer, at least 1 ms.
+// An answer that ends where the peer's claim ends (it had no more) understates what the peer can
+// do, so it only raises the level; any other answer sets it.
+void BlockSync::note_rate(const PublicKey& peer, const InFlight& asked,
+                          const SyncResponseMessage& response, SyncTime now) {
+  const auto elapsed_ms = std::max<std::int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - asked.asked_at).count(), 1);
+  const std::uint64_t bytes = counted_bytes(response, false);
+  const std::uint64_t per_second =
+      bytes > std::numeric_limits<std::uint64_t>::max() / 1000
+          ? std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(elapsed_ms)
+          : bytes * 1000 / static_cast<std::uint64_t>(elapsed_ms);
+  const auto level =
+      static_cast<std::uint32_t>(std::bit_width(std::max<std::uint64_t>(per_second, 1)));
+  const std::uint64_t last_sent = response.from_height + response.blocks.size() - 1;
+  const std::uint64_t claimed =
+      std::max({response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)});
+  const bool had_no_more = claimed <= last_sent;
+  auto it = rate_levels_.find(peer);
+  if (it == rate_levels_.end()) {
+    if (rate_levels_.size() >= config_.penalties_max) {
+      // Forget the fastest: an unmeasured peer ranks first anyway, so this costs nothing.
+      rate_levels_.erase(std::max_element(rate_levels_.begin(), rate_levels_.end(),
+                                          [](auto& a, auto& b) { return a.second < b.second; }));
+    }
+    rate_levels_.emplace(peer, level);
+  } else if (!had_no_more || level > it->second) {
+    it->second = level;
+  }
+  LEDGER_ASSERT(rate_levels_.size() <= config_.penalties_max);
 }
 
 // Busy is not a failure: no backoff, no quiet interval for the others; only this peer waits,
@@ -371,9 +416,9 @@ void BlockSync::prune_penalties(SyncTime now) {
                 [&](const auto& entry) { return entry.second.until + config_.backoff_max <= now; });
 }
 
-// Among peers more than lag_blocks ahead, not backing off and not busy: fewest failures, fewest
-// short answers, fewest busy answers, highest claim capped at tip + blocks_max, asked least
-// recently, smallest key.
+// Among peers more than lag_blocks ahead, not backing off and not busy: fewest failures, highest
+// rate level, fewest short answers, fewest busy answers, highest claim capped at tip +
+// blocks_max, asked least recently, smallest key.
 std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime now) const {
   const std::uint64_t threshold =
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.lag_blocks
@@ -384,8 +429,8 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.blocks_max
           ? std::numeric_limits<std::uint64_t>::max()
           : tip.height + config_.blocks_max;
-  using Rank =
-      std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint64_t, std::uint64_t>;
+  using Rank = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::uint64_t,
+                          std::uint64_t>;
   std::optional<PublicKey> best;
   Rank best_rank{};
   for (const auto& [peer, state] : claims_) {
@@ -409,8 +454,14 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
     if (auto it = short_answers_.find(peer); it != short_answers_.end()) {
       if (now - it->second.last < config_.retry_after_max) shorts = it->second.answers;
     }
+    // Slower peers rank lower; an unmeasured one first, so that it gets measured.
+    std::uint32_t slowness = 0;
+    if (auto it = rate_levels_.find(peer); it != rate_levels_.end()) slowness = 65 - it->second;
     // Lower is better (keys are visited in ascending order, so ties keep the smallest).
-    const Rank rank{failures, shorts, busy,
+    const Rank rank{failures,
+                    slowness,
+                    shorts,
+                    busy,
                     std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
                     state.asked_seq};
     if (!best || rank < best_rank) {

@@ -303,7 +303,8 @@ void PeerNetwork::on_frame(const PublicKey& peer, Bytes payload) {
     case wire::Envelope::kSyncRequest:
       if (!small) break;
       sync_.on_request(peer, SyncRequestMessage{envelope.sync_request().from_height(),
-                                                envelope.sync_request().count()});
+                                                envelope.sync_request().count(),
+                                                envelope.sync_request().bytes_max()});
       return;
     case wire::Envelope::kSyncResponse:
       sync_.on_response(peer, envelope.sync_response());

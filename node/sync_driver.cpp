@@ -148,6 +148,7 @@ void SyncDriver::poll() {
     wire::Envelope envelope;
     envelope.mutable_sync_request()->set_from_height(request.request.from_height);
     envelope.mutable_sync_request()->set_count(request.request.count);
+    envelope.mutable_sync_request()->set_bytes_max(request.request.bytes_max);
     if (!hooks_.send(request.peer, serialize(envelope))) {
       log_notes(block_sync_.on_peer_gone(request.peer, now).notes);
     }

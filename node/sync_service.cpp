@@ -37,7 +37,10 @@ Status SyncServiceConfig::validate() const {
 
 SyncService::SyncService(const storage::ChainStore& chain, SyncServiceConfig config,
                          HeightSource servable_height)
-    : chain_(chain), config_(config), servable_height_(std::move(servable_height)) {
+    : chain_(chain),
+      config_(config),
+      servable_height_(std::move(servable_height)),
+      header_bytes_min_(encoded_header_bytes_min(chain.chain_id())) {
   LEDGER_ASSERT(config_.validate().is_ok());
 }
 
@@ -195,7 +198,11 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
   const std::uint64_t count = std::min<std::uint64_t>(request.count, config_.blocks_max);
   if (from > *tip || count == 0) return out;
   const std::uint64_t last = from + std::min(count - 1, *tip - from);
-  const std::uint64_t blocks_bytes_max = std::min(config_.response_bytes_max, bytes_max);
+  // The asker reads no more than it stated (its own frame limit may be smaller than ours).
+  const std::uint64_t answer_bytes_max =
+      request.bytes_max > 0 ? std::min(config_.response_bytes_max, request.bytes_max)
+                            : config_.response_bytes_max;
+  const std::uint64_t blocks_bytes_max = std::min(answer_bytes_max, bytes_max);
 
   std::vector<QuorumCert> certs;
   std::vector<std::uint64_t> sizes;
@@ -239,20 +246,17 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
             std::to_string(*earlier_b0_max) + ", beyond height " + std::to_string(last_height) +
             "'s own (" + std::to_string(*b0s.back()) + ")";
     } else {
-      LEDGER_ASSIGN_OR_RETURN(proofs, proof_headers(last_height, certs.back(), why));
+      const std::uint64_t room = answer_bytes_max > bytes ? answer_bytes_max - bytes : 0;
+      LEDGER_ASSIGN_OR_RETURN(proofs, proof_headers(last_height, certs.back(), room, why));
     }
     if (proofs) {
       std::uint64_t proof_bytes = 0;
       for (const Bytes& header : *proofs)
         proof_bytes += header.size() + kItemOverheadBytes;
       // Without proof headers the answer is as it was built (its first block always goes).
-      if (proofs->empty() || bytes + proof_bytes <= config_.response_bytes_max) {
-        response.proof_headers = std::move(*proofs);
-        out.bytes = bytes + proof_bytes;
-        break;
-      }
-      why = "height " + std::to_string(last_height) + " and its " + std::to_string(proofs->size()) +
-            " proof headers do not fit in " + std::to_string(config_.response_bytes_max) + " bytes";
+      response.proof_headers = std::move(*proofs);
+      out.bytes = bytes + proof_bytes;
+      break;
     }
     if (response.blocks.size() == 1) {
       out.notes.push_back(SyncNote{SyncNote::Level::kWarn, "sync: cannot answer from height " +
@@ -269,6 +273,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
 
 StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint64_t last_height,
                                                                        const QuorumCert& cert,
+                                                                       std::uint64_t room,
                                                                        std::string& why) const {
   const auto b0 = chain_.height_of(cert.data.parent_id);
   if (!b0.is_ok()) {
@@ -285,9 +290,23 @@ StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint
           std::to_string(config_.proof_headers_max) + ") blocks later";
     return std::optional<std::vector<Bytes>>{};
   }
-  headers.reserve(static_cast<std::size_t>(b0.value() - last_height));
+  // Known not to fit before any read: every header is at least header_bytes_min_ long. (A
+  // block stored with the genuine certificate of a far later batch, as a lying peer may have
+  // answered, would otherwise make every request that covers it read up to proof_headers_max
+  // headers, once per block the answer drops.)
+  const std::uint64_t count = b0.value() - last_height;
+  const auto does_not_fit = [&] {
+    why = "height " + std::to_string(last_height) + " and its " + std::to_string(count) +
+          " proof headers do not fit in the answer's " + std::to_string(room) + " bytes left";
+    return std::optional<std::vector<Bytes>>{};
+  };
+  if (count > room / (header_bytes_min_ + kItemOverheadBytes)) return does_not_fit();
+  headers.reserve(static_cast<std::size_t>(count));
+  std::uint64_t bytes = 0;
   for (std::uint64_t h = last_height + 1; h <= b0.value(); ++h) {
     LEDGER_ASSIGN_OR_RETURN(Bytes header, chain_.raw_header_at(h));
+    bytes += header.size() + kItemOverheadBytes;
+    if (bytes > room) return does_not_fit();
     headers.push_back(std::move(header));
   }
   return std::optional<std::vector<Bytes>>(std::move(headers));

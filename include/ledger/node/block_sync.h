@@ -30,8 +30,9 @@
 // Error cases of a response; none is a crash or an assert:
 //   ignored, no penalty (a debug note): unsolicited, i.e. no request in flight to that peer
 //   refused whole, nothing committed, a penalty naming the reason: more blocks than asked; more
-//   proof headers than proof_headers_max; above response_bytes_max (unless one block without
-//   proof headers: this node could not serve it); no blocks at all (only a peer that claims to be
+//   proof headers than proof_headers_max; above response_bytes_max, which every request states
+//   as its bytes_max (unless one block without proof headers: it could be served no other
+//   way); no blocks at all (only a peer that claims to be
 //   ahead is asked); from_height other than asked; a block, certificate or header that does not
 //   decode; another chain id; heights not consecutive; a block that does not extend the tip or
 //   its predecessor by hash; transactions that do not match the header's transactions root;
@@ -77,13 +78,26 @@
 // would then never be asked again to clear its mark. The statements above on who is asked first
 // hold while the marks count.
 //
+// Delivery rate. With one request in flight, a peer that answers slowly holds up sync for as
+// long as it takes, up to request_timeout, without ever failing: a peer that sends full,
+// correct answers just before the timeout would, in a plain rotation, slow sync a thousandfold
+// while it has the turn. So each verified answer that advances the tip measures the peer's
+// rate: its block bytes (blocks and certificates; proof headers are the peer's choice) over the
+// time from the request to the answer (at least 1 ms), kept as a level, the bit width of bytes
+// per second, across reconnects. A faster level ranks first; an unmeasured peer ranks above
+// all, so every peer gets measured once. An answer that ends where the peer's claim ends
+// (nothing more to send) only raises the level, as it says little of what the peer can do. A
+// slow peer is thus asked only when no faster one is ahead and not failing: one slow answer per
+// peer identity, not half the turns. Levels are coarse (a factor of two) so that peers of
+// about the same speed still take turns.
+//
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
 // than lag_blocks ahead, not backing off and not busy, the one asked is the first by: fewest
-// failures, fewest consecutive short answers, fewest consecutive busy answers, highest claim
-// (capped as above), asked least recently (a new connection as if asked just now), smallest key. A
-// verified response that advances the tip and is not short clears the peer's failures and short
-// answers.
+// failures, highest rate level (unmeasured first), fewest consecutive short answers, fewest
+// consecutive busy answers, highest claim (capped as above), asked least recently (a new
+// connection as if asked just now), smallest key. A verified response that advances the tip and
+// is not short clears the peer's failures and short answers.
 //
 // Thread: thread-compatible; the node uses it on its event loop thread only.
 #pragma once
@@ -150,6 +164,9 @@ struct BlockSyncConfig {
 struct SyncRequestMessage {
   std::uint64_t from_height = 0;  // >= 1: the tip + 1 when asked
   std::uint32_t count = 0;        // 1..blocks_max
+  // The asker's response_bytes_max: an honest responder's answer is no larger (0: not stated,
+  // the responder's own limit applies).
+  std::uint64_t bytes_max = 0;
   friend bool operator==(const SyncRequestMessage&, const SyncRequestMessage&) = default;
 };
 
@@ -257,6 +274,8 @@ class BlockSync {
   std::uint32_t short_answers_of(const PublicKey& peer) const;
   // Consecutive busy answers of `peer` not yet cleared by a verified one (0 if none).
   std::uint32_t busy_answers_of(const PublicKey& peer) const;
+  // The delivery rate level of `peer` (see "Delivery rate"; nullopt: not measured yet).
+  std::optional<std::uint32_t> rate_level_of(const PublicKey& peer) const;
   // The highest height `peer` claimed on its connection (nullopt: not tracked).
   std::optional<std::uint64_t> claim_of(const PublicKey& peer) const;
 
@@ -265,6 +284,7 @@ class BlockSync {
     PublicKey peer;
     SyncRequestMessage request;
     std::uint64_t claimed_height = 0;  // the peer's claim when asked
+    SyncTime asked_at;
     SyncTime deadline;
   };
   // A connected peer as the asking side knows it.
@@ -311,6 +331,11 @@ class BlockSync {
   std::map<PublicKey, Short> short_answers_;
   // Peers whose last answers were busy; kept across reconnects; <= penalties_max.
   std::map<PublicKey, Busy> busy_;
+  // The delivery rate each peer showed, as log2 of block bytes per second (1..64, see
+  // "Delivery rate"); kept across reconnects; <= penalties_max. Absent: not measured yet.
+  std::map<PublicKey, std::uint32_t> rate_levels_;
+  void note_rate(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
+                 SyncTime now);
   std::optional<InFlight> in_flight_;  // at most one request outstanding
   SyncTime quiet_until_{};             // no request before (retry_interval after a failure)
   BlockSyncStats stats_;

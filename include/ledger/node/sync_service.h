@@ -29,13 +29,14 @@
 // peers_max keys the full ones go first, then the one refilled longest ago.
 //
 // Answer: up to min(count, blocks_max) committed blocks from from_height, each with its stored
-// commit certificate, within response_bytes_max. When the last block's certificate names a B0
-// above it (the block that certificate commits, later in the same commit batch), the headers of
-// the blocks after the last one up to B0 follow as proof headers, so that the asker can check
-// the 2-chain over every block without the rest of the batch. If that takes more than
-// proof_headers_max headers, or B0 is not stored, or the headers do not fit, the response ends
-// at an earlier block that can be proved (possibly none). No block is ever sent that the asker
-// could not verify from the response alone. Proof headers are read without their blocks'
+// commit certificate, within response_bytes_max and the request's bytes_max (the asker's own
+// limit: an answer above it would be refused, and counted a failure of this node). When the last
+// block's certificate names a B0 above it (the block that certificate commits, later in the same
+// commit batch), the headers of the blocks after the last one up to B0 follow as proof headers, so
+// that the asker can check the 2-chain over every block without the rest of the batch. If that
+// takes more than proof_headers_max headers, or B0 is not stored, or the headers do not fit, the
+// response ends at an earlier block that can be proved (possibly none). No block is ever sent that
+// the asker could not verify from the response alone. Proof headers are read without their blocks'
 // transactions (ChainStore::raw_header_at).
 //
 // Answers and the height they claim stop at the servable height when one is given (the node
@@ -124,8 +125,9 @@ class SyncService {
   SyncResponseMessage busy(const SyncRequestMessage& request,
                            std::chrono::milliseconds retry_after) const;
 
-  // The answer to `request`, its blocks within min(response_bytes_max, bytes_max) bytes (the
-  // first block always goes; proof headers only need to fit response_bytes_max). A request from
+  // The answer to `request`, its blocks within min(response_bytes_max, request.bytes_max if
+  // stated, bytes_max) bytes (the first block always goes; blocks and proof headers together
+  // only need to fit min(response_bytes_max, request.bytes_max)). A request from
   // height 0 is answered from height 1; one above the tip gets no blocks and the tip in
   // committed_height. kIoError / kCorruption (and kNotFound for a block the tip says is stored)
   // from the store's reads.
@@ -158,10 +160,12 @@ class SyncService {
   // How long until the bucket admits a request (>= 1 ms).
   std::chrono::milliseconds wait_for(const Bucket& bucket) const;
   SyncAdmission drop(const PublicKey& peer, Bucket& bucket, SyncTime now, const std::string& why);
-  // The proof headers for a response that ends at `last_height` with `cert`; nullopt (and the
-  // reason in `why`) if it cannot be proved.
+  // The proof headers for a response that ends at `last_height` with `cert`, within `room`
+  // bytes; nullopt (and the reason in `why`) if it cannot be proved or they do not fit. Reads
+  // nothing when their count alone rules them out, and stops reading once they overflow.
   StatusOr<std::optional<std::vector<Bytes>>> proof_headers(std::uint64_t last_height,
                                                             const QuorumCert& cert,
+                                                            std::uint64_t room,
                                                             std::string& why) const;
 
   // The height answers stop at: the store's tip, or the servable height if lower.
@@ -170,6 +174,7 @@ class SyncService {
   const storage::ChainStore& chain_;
   SyncServiceConfig config_;
   HeightSource servable_height_;
+  std::uint64_t header_bytes_min_;       // encoded_header_bytes_min of the store's chain
   std::map<PublicKey, Bucket> buckets_;  // <= peers_max
   std::uint64_t dropped_ = 0;
 };

@@ -146,6 +146,21 @@ class SyncChain {
 // round 11 failed, so 8 and 9 share one (B0 = 9). Height 12 is not committed.
 inline const std::vector<std::uint64_t> kRounds = {1, 2, 3, 5, 7, 8, 9, 10, 12, 13, 14, 15};
 
+// `chain` as a node stores it after a peer answered heights 1..4 with the genuine certificate of
+// height 11 (a later batch, B0 = chain.b0_of(11)), and honest peers the rest.
+inline std::unique_ptr<storage::MemoryChainStore> store_with_far_certificates(
+    const SyncChain& chain) {
+  auto stored = std::make_unique<storage::MemoryChainStore>(kChain);
+  for (std::uint64_t h = 0; h <= chain.committed_height(); ++h) {
+    storage::BlockCommit commit;
+    commit.block = chain.block(h);
+    commit.commit_cert = h >= 1 && h <= 4 ? chain.cert(11) : chain.cert(h);
+    commit.results.state_root = commit.accumulator.digest();
+    EXPECT_TRUE(stored->commit(commit).is_ok());
+  }
+  return stored;
+}
+
 inline PublicKey peer_key(std::uint8_t n) {
   return testing::test_signer(0x5c, n).public_key();
 }

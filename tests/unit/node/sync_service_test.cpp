@@ -204,6 +204,42 @@ TEST(SyncService, ProofHeaders_ReadWithoutTheirBlocks) {
 // p2p.sync_bytes_per_second: an answer holds no more blocks than the peer has bytes left (its
 // first block always goes), its size is charged, and a peer in debt has its requests dropped
 // until the rate repays it; other peers are not affected.
+// Review: when the last block's proof headers could not fit, the answer read every one of them
+// before finding out, once per block it dropped. A block stored with the genuine certificate of
+// a far later batch (a lying peer's answer, up to proof_headers_max = 2,000,000 blocks ahead)
+// made every request that covers it read that many headers. Headers that cannot fit by their
+// count are not read; and they must fit the limit the asker states, not only this node's.
+TEST(SyncService, ProofHeadersThatCannotFit_AreNotRead) {
+  const SyncChain chain(kRounds);
+  const auto stored = store_with_far_certificates(chain);
+  const std::uint64_t b0 = chain.b0_of(11);
+  ASSERT_EQ(b0 - 1, 10u);  // height 1 needs ten proof headers
+  const std::uint64_t header_min = encoded_header_bytes_min(kChain) + 16;
+  const std::uint64_t fits_nine = item_bytes(chain, 1) + 9 * header_min + header_min / 2;
+  CountingStore counting(*stored);
+  {
+    SyncServiceConfig config = chain.service_config();
+    config.response_bytes_max = fits_nine;
+    const SyncService service(counting, config);
+    const auto answer = service.answer(SyncRequestMessage{1, 1});
+    ASSERT_TRUE(answer.is_ok());
+    EXPECT_TRUE(answer.value().response.blocks.empty());
+    EXPECT_EQ(counting.header_reads, 0);
+  }
+  {
+    const SyncService service(counting, chain.service_config());  // 64 MiB of its own
+    const auto answer = service.answer(SyncRequestMessage{1, 1, fits_nine});
+    ASSERT_TRUE(answer.is_ok());
+    EXPECT_TRUE(answer.value().response.blocks.empty());
+    EXPECT_EQ(counting.header_reads, 0);
+    // Without the asker's limit, the same request is answered with its ten headers.
+    const auto whole = service.answer(SyncRequestMessage{1, 1});
+    ASSERT_TRUE(whole.is_ok());
+    EXPECT_EQ(whole.value().response.blocks.size(), 1u);
+    EXPECT_EQ(whole.value().response.proof_headers.size(), 10u);
+  }
+}
+
 TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   const SyncChain chain(kRounds);
   const std::uint64_t one = item_bytes(chain, 1);
