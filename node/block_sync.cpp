@@ -544,17 +544,34 @@ Status check_chain(DecodedResponse& d, std::uint64_t from, const std::string& ch
   return Status::ok();
 }
 
+// Whether the headers at positions p + 1 and p + 2 prove the block at p committed: p + 1 is its
+// child one round later, and the parent QC of p + 2 certifies p + 1 over p (a 2-chain over
+// B0 = p, the certificate consensus itself would commit p with).
+bool proves_commit_at(const DecodedResponse& d, std::size_t p) {
+  const BlockHeader& b0 = d.header(p);
+  const BlockHeader& b1 = d.header(p + 1);
+  const VoteData& v = d.header(p + 2).parent_qc.data;
+  return b1.round > b0.round && b1.round - b0.round == 1 && v.block_id == d.ids[p + 1] &&
+         v.round == b1.round && v.parent_id == d.ids[p] && v.parent_round == b0.round;
+}
+
 // Checks that the certificate of each block from position `first` on proves a 2-chain over it,
-// and groups those blocks by certificate (moving them out of `d`).
+// and groups those blocks by certificate (moving them out of `d`). A block whose certificate's
+// B0 lies beyond a nearer commit point that the response's own headers prove is grouped under
+// that nearer certificate instead (see "Nearest certificates" in block_sync.h); `replaced`
+// counts those blocks.
 StatusOr<std::vector<SyncCommitGroup>> certified_groups(DecodedResponse& d, std::size_t first,
                                                         std::uint64_t from,
-                                                        consensus::CertificateVerifier& verifier) {
+                                                        consensus::CertificateVerifier& verifier,
+                                                        std::uint64_t& replaced) {
   std::unordered_map<Hash, std::size_t, HashHasher> position;  // block id -> p
   for (std::size_t p = first; p < d.size(); ++p)
     position.emplace(d.ids[p], p);
-  std::vector<SyncCommitGroup> groups;
+  const std::size_t n = d.blocks.size();
+  std::vector<std::size_t> b0_of(n, 0);  // the position of each block's B0
+  std::size_t committed_end = 0;         // every position below is proved committed
   const QuorumCert* verified = nullptr;  // the last certificate verified (batches share one)
-  for (std::size_t i = first; i < d.blocks.size(); ++i) {
+  for (std::size_t i = first; i < n; ++i) {
     const QuorumCert& cert = d.certs[i];
     const VoteData& v = cert.data;
     const std::string what = "the commit certificate of height " + std::to_string(from + i);
@@ -578,8 +595,36 @@ StatusOr<std::vector<SyncCommitGroup>> certified_groups(DecodedResponse& d, std:
       if (Status s = verifier.verify_qc(cert); !s.is_ok()) return s.with_context(what);
       verified = &cert;
     }
-    if (groups.empty() || groups.back().commit_cert != cert) {
-      groups.push_back(SyncCommitGroup{cert, {}});
+    b0_of[i] = b0->second;
+    committed_end = std::max(committed_end, b0->second + 1);
+  }
+
+  // The nearest commit point at or after each block whose proof lies within the committed
+  // headers. Every header up to the highest B0 is on the committed chain, so its parent QC was
+  // checked by the honest validators that voted for it; it is verified here all the same.
+  constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> nearest(n, kNone);
+  if (committed_end >= 3) {
+    std::size_t next = kNone;
+    for (std::size_t p = committed_end - 2; p-- > first;) {
+      if (proves_commit_at(d, p)) next = p;
+      if (p < n) nearest[p] = next;
+    }
+  }
+
+  std::vector<SyncCommitGroup> groups;
+  for (std::size_t i = first; i < n; ++i) {
+    const QuorumCert* cert = &d.certs[i];
+    if (nearest[i] != kNone && nearest[i] < b0_of[i]) {
+      const QuorumCert& near = d.header(nearest[i] + 2).parent_qc;
+      // Fails only if more than f validators signed a bad parent QC: keep the one sent.
+      if (verifier.verify_qc(near).is_ok()) {
+        cert = &near;
+        ++replaced;
+      }
+    }
+    if (groups.empty() || groups.back().commit_cert != *cert) {
+      groups.push_back(SyncCommitGroup{*cert, {}});
     }
     groups.back().blocks.push_back(SyncedBlock{std::move(d.blocks[i]), d.ids[i]});
   }
@@ -647,7 +692,8 @@ StatusOr<std::vector<SyncCommitGroup>> BlockSync::verify(const InFlight& asked,
     return Status::invalid_argument("block at height " + std::to_string(tip.height + 1) +
                                     " does not extend the tip " + short_id(tip.block_id));
   }
-  return certified_groups(d, static_cast<std::size_t>(first), from, verifier_);
+  return certified_groups(d, static_cast<std::size_t>(first), from, verifier_,
+                          stats_.certificates_replaced);
 }
 
 }  // namespace ledger::node

@@ -78,6 +78,20 @@
 // would then never be asked again to clear its mark. The statements above on who is asked first
 // hold while the marks count.
 //
+// Nearest certificates. A peer may answer a block with the genuine commit certificate of a
+// later batch: it does prove the block committed, but its B0 may lie up to proof_headers_max
+// blocks ahead. Stored as sent, such certificates would hold this node's published height
+// (ChainView) below each such block until its far B0 is stored, for a whole catch-up if the
+// peer does it on every answer, and would spread: this node serves what it stores, and a node
+// with smaller limits cannot take the proof headers. So each block is committed under the
+// nearest certificate that the response proves: where the headers show a child one round later
+// (B1) and a grandchild whose parent QC certifies it, at positions up to the highest B0 (so on
+// the committed chain: every such parent QC was checked by the honest validators that voted for
+// its block; it is verified here all the same, from the cache if seen). That is the very
+// certificate consensus commits with, so honest answers, whose certificates are usually the
+// nearest already, are unchanged (stats().certificates_replaced counts the blocks that were
+// given another).
+//
 // Delivery rate. With one request in flight, a peer that answers slowly holds up sync for as
 // long as it takes, up to request_timeout, without ever failing: a peer that sends full,
 // correct answers just before the timeout would, in a plain rotation, slow sync a thousandfold
@@ -230,6 +244,7 @@ struct BlockSyncStats {
   std::uint64_t responses_busy = 0;   // no blocks, retry_after_ms > 0: not a failure
   std::uint64_t failures = 0;         // penalties given
   std::uint64_t blocks_verified = 0;
+  std::uint64_t certificates_replaced = 0;  // blocks given a nearer certificate (see above)
 };
 
 class BlockSync {

@@ -29,8 +29,8 @@ using storage::ChainTip;
 // The asking side with a local chain: applies commits as the node's commit path would.
 class Asker {
  public:
-  Asker(const SyncChain& chain, BlockSyncConfig config)
-      : chain_(chain), sync_(std::move(config)), tip_(chain.tip_at(0)) {}
+  Asker(const SyncChain& chain, BlockSyncConfig config, std::uint64_t tip = 0)
+      : chain_(chain), sync_(std::move(config)), tip_(chain.tip_at(tip)) {}
 
   BlockSync& sync() { return sync_; }
   const ChainTip& tip() const { return tip_; }
@@ -971,8 +971,10 @@ TEST(BlockSync, PeerThatReconnectsAfterEachAnswer_DoesNotJumpTheRotation) {
   const PublicKey liar = peer_key(1);
   const PublicKey honest = peer_key(2);
   BlockSyncConfig config = chain.config();
-  config.blocks_max = 1;  // eleven requests, each answered in full
-  Asker asker(chain, config);
+  config.blocks_max = 1;  // ten requests, each answered in full
+  // From height 1: the blocks above are all of one size, so both peers show the same rate
+  // (peers of different rates do not take turns: block_sync.h, "Delivery rate").
+  Asker asker(chain, config, 1);
   SyncService service(chain.store(), chain.service_config());
   asker.sync().on_peer_status(liar, kHugeHeight);
   asker.sync().on_peer_status(honest, kHugeHeight);
@@ -1038,9 +1040,12 @@ TEST(BlockSync, HonestResponderWithALargerFrame_AnswersWithinTheAskersLimit) {
   const SyncChain chain(kRounds);
   const PublicKey peer = peer_key(1);
   BlockSyncConfig config = chain.config();
-  const std::uint64_t one = encode_block(chain.block(1)).size() + encode_qc(chain.cert(1)).size();
+  std::uint64_t one = 0;  // the largest block with its certificate
+  for (std::uint64_t h = 1; h <= chain.committed_height(); ++h)
+    one = std::max<std::uint64_t>(
+        one, encode_block(chain.block(h)).size() + encode_qc(chain.cert(h)).size());
   config.block_limits.bytes_max = one;
-  config.response_bytes_max = 2 * one + 100;  // this node's frame: two blocks, not three
+  config.response_bytes_max = 3 * one;  // this node's frame: two blocks and their proofs
   Asker asker(chain, config);
   SyncService service(chain.store(), chain.service_config());  // 64 MiB answers
   ASSERT_GT(chain.service_config().response_bytes_max, 10 * config.response_bytes_max);
@@ -1120,6 +1125,52 @@ TEST(BlockSync, RateLevel_SurvivesAReconnectAndTailAnswersOnlyRaiseIt) {
   tail.committed_height = request->request.from_height;
   asker.respond(peer, tail);
   EXPECT_EQ(asker.sync().rate_level_of(peer), slow_level);
+}
+
+// Review: a peer answered every block of its full answers with the genuine certificate of a far
+// later batch (the proof headers up to its B0 filling the rest of the frame). Stored as sent,
+// every such certificate held the published height below its block until the far B0 was
+// stored, so the node's reads (and what it serves) stood still for a whole catch-up, and the
+// certificates spread to every node that synced from it. Each block is now committed under the
+// nearest certificate the response's own headers prove: here, the honest ones.
+TEST(BlockSync, FarCertificateOnEveryBlock_IsReplacedByTheNearestTheHeadersProve) {
+  const SyncChain chain(kRounds);
+  const PublicKey liar = peer_key(1);
+  Asker asker(chain, chain.config());
+  asker.sync().on_peer_status(liar, kHugeHeight);
+  ASSERT_TRUE(asker.poll().has_value());
+  const SyncResponseMessage far = far_certificate_response(chain, 1, 4, 11);
+  ASSERT_EQ(far.proof_headers.size(), 7u);
+  // Asker::respond checks that each block is committed under chain.cert(height), the nearest.
+  const SyncOutput out = asker.respond(liar, far);
+  ASSERT_TRUE(out.penalties.empty()) << out.penalties.front().reason;
+  EXPECT_EQ(asker.tip().height, 4u);
+  EXPECT_EQ(out.commits.size(), 3u);  // {1}, {2}, {3, 4} (B0 = 5, in the proof headers)
+  EXPECT_EQ(asker.sync().stats().certificates_replaced, 4u);
+}
+
+// An honest answer (nearest certificates already) is grouped as sent, and a far certificate
+// whose B0 has no nearer commit point in the headers is kept.
+TEST(BlockSync, NearestCertificates_LeaveHonestAnswersAndUnprovableOnesAsSent) {
+  const SyncChain chain(kRounds);
+  const PublicKey peer = peer_key(1);
+  Asker asker(chain, chain.config(), 2);
+  SyncService service(chain.store(), chain.service_config());
+  asker.sync().on_peer_status(peer, chain.committed_height());
+  sync_all(asker, peer, service);
+  EXPECT_EQ(asker.tip().height, chain.committed_height());
+  EXPECT_EQ(asker.sync().stats().certificates_replaced, 0u);
+
+  // Height 3 with the certificate of 4 (the same batch, B0 = 5): nothing nearer to prove.
+  BlockSync sync(chain.config());
+  sync.on_peer_status(peer, kHugeHeight);
+  ASSERT_TRUE(sync.poll(chain.tip_at(2), SyncTime{}).request.has_value());
+  SyncResponseMessage r = chain.response(3, 1);
+  ASSERT_EQ(chain.cert(3), chain.cert(4));
+  const SyncOutput out = sync.on_response(peer, r, chain.tip_at(2), SyncTime{});
+  ASSERT_EQ(out.commits.size(), 1u);
+  EXPECT_EQ(out.commits[0].commit_cert, chain.cert(3));
+  EXPECT_EQ(sync.stats().certificates_replaced, 0u);
 }
 
 }  // namespace

@@ -51,8 +51,10 @@ class SyncChain {
         const Block& child = blocks_[b0 + 1];
         if (child.header.round != blocks_[b0].header.round + 1) continue;
         if (!by_b0.contains(b0)) {
+          // The QC for the child, as the grandchild's header carries it when there is one.
           VoteData data{child.id(), child.header.round, blocks_[b0].id(), blocks_[b0].header.round};
-          by_b0.emplace(b0, testing::sign_qc(data, kChain, signers_));
+          by_b0.emplace(b0, b0 + 2 < blocks_.size() ? blocks_[b0 + 2].header.parent_qc
+                                                    : testing::sign_qc(data, kChain, signers_));
         }
         certs_.push_back(by_b0.at(b0));
         b0_.push_back(b0);
@@ -124,8 +126,14 @@ class SyncChain {
     block.header.height = parent.header.height + 1;
     block.header.round = round;
     block.header.parent_id = parent.id();
-    block.header.parent_qc.data =
-        VoteData{parent.id(), parent.header.round, parent.header.parent_id, 0};
+    // A real, signed QC for the parent, as consensus makes them (block sync trusts none it does
+    // not verify, but uses those of committed headers: see "Nearest certificates").
+    block.header.parent_qc =
+        parent.header.height == 0
+            ? genesis_qc(parent)
+            : testing::sign_qc(VoteData{parent.id(), parent.header.round, parent.header.parent_id,
+                                        blocks_[parent.header.height - 1].header.round},
+                               kChain, signers_);
     block.header.proposer = signers_[round % signers_.size()].public_key();
     block.header.timestamp_ms = parent.header.timestamp_ms + 1;
     block.header.transactions_root = transactions_root({});

@@ -133,8 +133,10 @@ TEST(SyncService, BatchLongerThanProofHeadersMax_AnswersOnlyProvableBlocks) {
 TEST(SyncService, ResponseBytesMax_CutsTheAnswerAndKeepsItProvable) {
   const SyncChain chain(kRounds);
   SyncServiceConfig config = chain.service_config();
-  const std::uint64_t one = encode_block(chain.block(3)).size() + encode_qc(chain.cert(3)).size();
-  config.response_bytes_max = 2 * one + 100;  // two blocks, not three
+  const std::uint64_t one = item_bytes(chain, 3);
+  const std::uint64_t header = encode_header(chain.block(5).header).size() + 16;
+  config.response_bytes_max = 2 * one + header + 50;  // two blocks and a header, not three blocks
+  ASSERT_LT(config.response_bytes_max, 3 * one);
   SyncService service(chain.store(), config);
   auto answer = service.answer(SyncRequestMessage{3, 4});
   ASSERT_TRUE(answer.is_ok());
@@ -242,7 +244,8 @@ TEST(SyncService, ProofHeadersThatCannotFit_AreNotRead) {
 
 TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   const SyncChain chain(kRounds);
-  const std::uint64_t one = item_bytes(chain, 1);
+  const std::uint64_t one = item_bytes(chain, 2);  // the largest (height 1's parent QC is empty)
+  ASSERT_LE(item_bytes(chain, 1), one);
   SyncServiceConfig config = chain.service_config();
   config.bytes_per_second = 2 * one + one / 2;  // two and a half blocks a second
   SyncService service(chain.store(), config);
