@@ -164,6 +164,19 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
                                  std::to_string(response.blocks.size()) + " blocks)"));
     return out;
   }
+  // An answer to an earlier request of this peer that timed out (requests carry no id; the
+  // height tells them apart): late, not a lie. The request in flight stands.
+  if (response.from_height != in_flight_->request.from_height) {
+    if (auto late = timed_out_.find(peer);
+        late != timed_out_.end() && late->second == response.from_height) {
+      timed_out_.erase(late);
+      ++stats_.responses_late;
+      out.notes.push_back(note(SyncNote::Level::kDebug,
+                               "sync: late answer of " + peer_name(peer) + " from height " +
+                                   std::to_string(response.from_height) + " ignored"));
+      return out;
+    }
+  }
   const InFlight asked = *in_flight_;
   in_flight_.reset();
   raise_claim(peer, response.committed_height);
@@ -220,6 +233,10 @@ SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
   if (in_flight_) {
     if (now < in_flight_->deadline) return out;
     const PublicKey peer = in_flight_->peer;
+    if (!timed_out_.contains(peer) && timed_out_.size() >= config_.penalties_max) {
+      timed_out_.erase(timed_out_.begin());
+    }
+    timed_out_[peer] = in_flight_->request.from_height;
     in_flight_.reset();
     penalise(peer,
              "did not answer within " + std::to_string(config_.request_timeout.count()) + " ms",

@@ -42,6 +42,10 @@
 //   a certificate that does not verify against the validator set.
 //   neither failure nor success: every block at or below a tip that moved since the request
 //   (consensus committed them meanwhile).
+//   ignored, no penalty, the request in flight stands: a late answer, i.e. from the height of
+//   the peer's last request that timed out (already its failure) while a later request to it,
+//   from another height, is in flight. Requests carry no id; an honest answer can take longer
+//   than request_timeout on a slow link.
 // A peer's claimed height is only used to choose whom to ask, and only up to tip + blocks_max:
 // a claim of u64::max (or any height far beyond what the validators have proved) ranks no
 // higher than a claim of one full request ahead. Claims only go up on one connection: an honest
@@ -240,6 +244,7 @@ struct BlockSyncStats {
   std::uint64_t responses_accepted = 0;  // verified and advancing the tip
   std::uint64_t responses_stale = 0;     // verified against a tip that moved meanwhile
   std::uint64_t responses_unsolicited = 0;
+  std::uint64_t responses_late = 0;   // to a request that timed out, while a later one is out
   std::uint64_t responses_short = 0;  // accepted, but fewer blocks than asked and claimed
   std::uint64_t responses_busy = 0;   // no blocks, retry_after_ms > 0: not a failure
   std::uint64_t failures = 0;         // penalties given
@@ -349,6 +354,9 @@ class BlockSync {
   // The delivery rate each peer showed, as log2 of block bytes per second (1..64, see
   // "Delivery rate"); kept across reconnects; <= penalties_max. Absent: not measured yet.
   std::map<PublicKey, std::uint32_t> rate_levels_;
+  // The from_height of each peer's last request that timed out: an answer to it that arrives
+  // while a later request is in flight is late, not wrong. <= penalties_max.
+  std::map<PublicKey, std::uint64_t> timed_out_;
   void note_rate(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
                  SyncTime now);
   std::optional<InFlight> in_flight_;  // at most one request outstanding
