@@ -295,10 +295,11 @@ std::optional<node::SyncResponseMessage> Simulation::byzantine_sync_answer(
   return answer;
 }
 
-// The honest answer, but its last blocks (those sharing the last block's certificate) carry the
-// genuine certificate of a later batch, whose B0 is as far above the last block as the asker
-// takes proof headers for, with the proof headers up to it. BlockSync accepts it: it does prove
-// those blocks committed. The asker must still not publish them before that B0 is stored.
+// The honest answer, but every block carries the genuine certificate of a later batch, whose B0
+// is as far above the last block as the asker takes proof headers for, with the proof headers
+// up to it. BlockSync accepts it: it does prove those blocks committed. The asker commits each
+// block under the nearest certificate the headers prove (block_sync.h, "Nearest certificates"),
+// and where none is nearer, must not publish it before that B0 is stored.
 node::SyncResponseMessage Simulation::far_certificate_answer(const SimNode& node,
                                                              node::SyncResponseMessage answer) {
   if (answer.blocks.empty()) return answer;
@@ -319,10 +320,8 @@ node::SyncResponseMessage Simulation::far_certificate_answer(const SimNode& node
       if (!header.is_ok()) return answer;
       headers.push_back(std::move(header).value());
     }
-    for (auto it = answer.blocks.rbegin();
-         it != answer.blocks.rend() && it->commit_cert == original; ++it) {
-      it->commit_cert = far;
-    }
+    for (node::SyncResponseMessage::Item& item : answer.blocks)
+      item.commit_cert = far;
     answer.proof_headers = std::move(headers);
     return answer;
   }
