@@ -143,8 +143,10 @@ TEST(Simulation, SyncLie_TamperedAnswers) {
 TEST(Simulation, SyncLie_NeverAnswers) {
   run_sync_lie(3);
 }
-// The genuine certificate of a later batch: with the publication rule off (ChainView publishing
-// any block that ends its batch), seed 16006 fails "PUBLISHED B0".
+// The genuine certificate of a later batch on every block of an answer: with the publication
+// rule off (ChainView publishing any block that ends its batch), seed 16006 failed
+// "PUBLISHED B0" while block sync stored certificates as sent. It now commits each block under
+// the nearest certificate the headers prove, and far ones are kept only where none is nearer.
 TEST(Simulation, SyncLie_FarAheadCertificate) {
   run_sync_lie(4);
 }
