@@ -854,7 +854,7 @@ std::unique_ptr<storage::MemoryChainStore> store_with_far_certificates(const Syn
     commit.block = chain.block(h);
     commit.commit_cert = h >= 1 && h <= 4 ? chain.cert(11) : chain.cert(h);
     commit.results.state_root = commit.accumulator.digest();
-    EXPECT_TRUE(stored->commit(commit).is_ok());
+    EXPECT_TRUE(stored->commit(commit, std::nullopt).is_ok());
   }
   return stored;
 }

@@ -69,7 +69,7 @@ class SyncChain {
       commit.commit_cert = certs_[h];
       commit.results.codes.assign(blocks_[h].transactions.size(), TxResultCode::kSuccess);
       commit.results.state_root = commit.accumulator.digest();
-      const Status s = store_->commit(commit);
+      const Status s = store_->commit(commit, std::nullopt);
       EXPECT_TRUE(s.is_ok()) << s.to_string();
     }
   }
