@@ -20,10 +20,35 @@ bool ChainView::ends_batch(const Block& block, const Hash& id, const QuorumCert&
          commit_cert.data.block_id == id;
 }
 
-void ChainView::await(const QuorumCert& commit_cert) {
-  if (!awaited_ || commit_cert.data.parent_round > awaited_->round) {
-    awaited_ = AwaitedB0{commit_cert.data.parent_id, commit_cert.data.parent_round};
+std::optional<storage::PublicationHold> ChainView::advance(
+    std::optional<storage::PublicationHold> hold, const consensus::CommittedBlock& stored,
+    const Hash& id) {
+  const QuorumCert& cert = stored.commit_cert;
+  const bool awaited = hold && hold->b0_id == id;
+  if (ends_batch(stored.block, id, cert)) {
+    if (awaited) hold.reset();
+    return hold;
   }
+  // Its B0 is above it, so not stored yet: a hold begins here unless one is active.
+  if (!hold) {
+    return storage::PublicationHold{stored.block.header.height, cert.data.parent_id,
+                                    cert.data.parent_round};
+  }
+  // The awaited B0 itself, with the certificate of a later batch, keeps the hold's first height:
+  // the blocks below it that awaited it are only publishable with it.
+  if (awaited || cert.data.parent_round > hold->b0_round) {
+    hold->b0_id = cert.data.parent_id;
+    hold->b0_round = cert.data.parent_round;
+  }
+  return hold;
+}
+
+std::optional<storage::PublicationHold> ChainView::hold_after(
+    std::optional<storage::PublicationHold> hold,
+    std::span<const consensus::CommittedBlock> stored) {
+  for (const consensus::CommittedBlock& committed : stored)
+    hold = advance(hold, committed, committed.block.id());
+  return hold;
 }
 
 bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stored,
@@ -32,10 +57,8 @@ bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stor
   Hash publishable_id;
   for (const consensus::CommittedBlock& committed : stored) {
     const Hash id = committed.block.id();
-    if (awaited_ && awaited_->id == id) awaited_.reset();
-    // A block that does not end its batch names a B0 above it: not stored before this block.
-    if (!ends_batch(committed.block, id, committed.commit_cert)) await(committed.commit_cert);
-    if (!awaited_) {
+    hold_ = advance(hold_, committed, id);
+    if (!hold_) {
       publishable = &committed;
       publishable_id = id;
     }
@@ -45,32 +68,24 @@ bool ChainView::publish_batch(const std::vector<consensus::CommittedBlock>& stor
   return true;
 }
 
-// `candidate` is the highest height not ruled out yet. A block at k whose B0 is not stored, or
-// is stored above the candidate, rules out every height from k up, so the candidate drops to
-// k - 1. Once `span` blocks below the candidate passed, the blocks further down have their B0
-// at or below it (a B0 is at most `span` above its block): the candidate keeps the rule.
-Status ChainView::publish_stored(std::uint64_t current_round, std::uint64_t span) {
+// Below the hold's first height every block's B0 is stored at or below it (the hold began at
+// the first block whose B0 was not stored); from it up, the hold's B0 is missing.
+Status ChainView::publish_stored(std::uint64_t current_round) {
   const auto tip = chain_.tip();
   if (!tip) return Status::failed_precondition("the chain store holds no block");
-  std::uint64_t candidate = tip->height;
-  std::optional<AwaitedB0> awaited;
-  for (std::uint64_t k = tip->height; k > 0 && k + span > candidate; --k) {
-    LEDGER_ASSIGN_OR_RETURN(const QuorumCert cert, chain_.commit_cert_at(k));
-    auto b0_height = chain_.height_of(cert.data.parent_id);
-    if (!b0_height.is_ok() && b0_height.status().code() != StatusCode::kNotFound) {
-      return b0_height.status();
+  LEDGER_ASSIGN_OR_RETURN(const std::optional<storage::PublicationHold> hold,
+                          chain_.publication_hold());
+  std::uint64_t height = tip->height;
+  if (hold) {
+    if (hold->first_height == 0 || hold->first_height > tip->height) {
+      return Status::corruption("the stored publication hold starts at height " +
+                                std::to_string(hold->first_height) + ", the tip is at height " +
+                                std::to_string(tip->height));
     }
-    if (!b0_height.is_ok()) {
-      if (!awaited || cert.data.parent_round > awaited->round) {
-        awaited = AwaitedB0{cert.data.parent_id, cert.data.parent_round};
-      }
-      candidate = k - 1;
-    } else if (b0_height.value() > candidate) {
-      candidate = k - 1;
-    }
+    height = hold->first_height - 1;
   }
-  LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(candidate));
-  awaited_ = awaited;
+  LEDGER_ASSIGN_OR_RETURN(const Block block, chain_.block_at(height));
+  hold_ = hold;
   publish(block, block.id(), current_round);
   return Status::ok();
 }

@@ -1,6 +1,7 @@
 #include "ledger/node/commit_pipeline.h"
 
 #include "ledger/core/assert.h"
+#include "ledger/node/chain_view.h"
 
 namespace ledger::node {
 
@@ -63,6 +64,11 @@ StatusOr<std::vector<consensus::CommittedBlock>> CommitPipeline::commit(
     LEDGER_RETURN_IF_ERROR(check_committed_already(blocks[first].block, blocks[first].block.id()));
   }
   if (first == blocks.size()) return stored;
+  // The hold is read from the store, not from the ChainView: the shell publishes once after
+  // its whole round of commits (several, when a payload check feeds the replica again), while
+  // each batch must be written with the hold the batches before it left.
+  LEDGER_ASSIGN_OR_RETURN(const std::optional<storage::PublicationHold> hold_before,
+                          store_.publication_hold());
 
   std::vector<storage::BlockCommit> batch;
   std::vector<Hash> ids;
@@ -83,7 +89,8 @@ StatusOr<std::vector<consensus::CommittedBlock>> CommitPipeline::commit(
     batch.push_back(std::move(commit).value());
     ids.push_back(id);
   }
-  if (Status s = store_.commit_batch(batch); !s.is_ok()) {
+  const auto hold = ChainView::hold_after(hold_before, std::span(blocks).subspan(first));
+  if (Status s = store_.commit_batch(batch, hold); !s.is_ok()) {
     undo();
     return s;
   }

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <csignal>
 
 #include "ledger/core/assert.h"
@@ -27,7 +26,7 @@ StatusOr<std::unique_ptr<storage::RocksChainStore>> open_store(const NodeOptions
                                           path.string(), options.genesis.chain_id, store_options));
   const Block genesis_block = options.genesis.genesis_block();
   if (!store->tip()) {
-    LEDGER_RETURN_IF_ERROR(store->commit(genesis_commit(options.genesis)));
+    LEDGER_RETURN_IF_ERROR(store->commit(genesis_commit(options.genesis), std::nullopt));
     spdlog::info("committed genesis block {} of chain {}", short_id(genesis_block.id()),
                  options.genesis.chain_id);
     return store;
@@ -138,14 +137,7 @@ StatusOr<std::unique_ptr<Node>> Node::open(NodeOptions options) {
   impl->network = std::make_unique<PeerNetwork>(
       impl->io, o, node_id, impl->validator_node, *impl->store, impl->view, impl->consensus_loop,
       impl->gossip, impl->stopping, [raw](const Status& s) { raw->fail(s); });
-  // Blocks and proof headers in one sync response: as the frame gate counts them, and no more
-  // than a frame of the shortest headers.
-  const std::uint64_t sync_entries_max = std::min<std::uint64_t>(
-      std::uint64_t{o.config.p2p.sync_blocks_max} + o.config.p2p.sync_proof_headers_max,
-      o.config.p2p.frame_bytes_max / encoded_header_bytes_min(o.genesis.chain_id));
-  LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(
-      impl->consensus_loop.current_round(),
-      batch_span_max(o.config.consensus.pending_blocks_max, sync_entries_max)));
+  LEDGER_RETURN_IF_ERROR(impl->view.publish_stored(impl->consensus_loop.current_round()));
   const PublishedTip tip = impl->view.tip();
   spdlog::info("opened chain {} at height {} ({}), round {}", o.genesis.chain_id, tip.height,
                short_id(tip.block_id), impl->consensus_loop.current_round());

@@ -132,6 +132,15 @@ Status validate_batch(std::span<const BlockCommit> commits,
   return Status::ok();
 }
 
+Status validate_hold(const std::optional<PublicationHold>& hold, std::uint64_t last_height) {
+  if (!hold || (hold->first_height >= 1 && hold->first_height <= last_height)) return Status::ok();
+  return Status::invalid_argument("the publication hold starts at height " +
+                                  std::to_string(hold->first_height) +
+                                  ", which is not a stored height above genesis once the batch "
+                                  "ending at height " +
+                                  std::to_string(last_height) + " is written");
+}
+
 StatusOr<Bytes> header_of_encoded_block(ByteView block, const std::string& what) {
   ByteReader reader(block);
   ByteView header;

@@ -58,4 +58,8 @@ struct BatchTarget {
 Status validate_batch(std::span<const BlockCommit> commits,
                       std::span<const std::size_t> encoded_block_bytes, const BatchTarget& target);
 
+// Ok if `hold` (the publication hold after a batch whose last block is at `last_height`) names
+// a stored height above genesis, or is nullopt; else kInvalidArgument naming both heights.
+Status validate_hold(const std::optional<PublicationHold>& hold, std::uint64_t last_height);
+
 }  // namespace ledger::storage::detail

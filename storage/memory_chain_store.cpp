@@ -49,7 +49,8 @@ std::optional<ChainTip> MemoryChainStore::tip() const {
   return tip_;
 }
 
-Status MemoryChainStore::commit_batch(std::span<const BlockCommit> commits) {
+Status MemoryChainStore::commit_batch(std::span<const BlockCommit> commits,
+                                      const std::optional<PublicationHold>& hold) {
   return detail::guard_exceptions("commit", [&]() -> Status {
     std::vector<Bytes> block_bytes;
     std::vector<std::size_t> sizes;
@@ -62,10 +63,16 @@ Status MemoryChainStore::commit_batch(std::span<const BlockCommit> commits) {
         chain_id_, tip_, options_.block_limits,
         [this](std::uint64_t height) -> StatusOr<bool> { return blocks_.contains(height); }};
     LEDGER_RETURN_IF_ERROR(detail::validate_batch(commits, sizes, target));
+    LEDGER_RETURN_IF_ERROR(detail::validate_hold(hold, commits.back().block.header.height));
     Staged staged = stage(commits, std::move(block_bytes));
-    publish(staged);
+    publish(staged, hold);
     return Status::ok();
   });
+}
+
+StatusOr<std::optional<PublicationHold>> MemoryChainStore::publication_hold() const {
+  std::shared_lock lock(mutex_);
+  return hold_;
 }
 
 MemoryChainStore::Staged MemoryChainStore::stage(std::span<const BlockCommit> commits,
@@ -99,7 +106,7 @@ MemoryChainStore::Staged MemoryChainStore::stage(std::span<const BlockCommit> co
   return staged;
 }
 
-void MemoryChainStore::publish(Staged& staged) {
+void MemoryChainStore::publish(Staged& staged, const std::optional<PublicationHold>& hold) {
   blocks_.merge(staged.blocks);
   block_heights_.merge(staged.block_heights);
   tx_locations_.merge(staged.tx_locations);
@@ -118,6 +125,7 @@ void MemoryChainStore::publish(Staged& staged) {
   LEDGER_ASSERT(staged.tx_locations.empty() && staged.new_accounts.empty());
   accumulator_ = std::move(staged.accumulator);
   tip_ = staged.tip;
+  hold_ = hold;  // trivially copyable: cannot fail either
 }
 
 StatusOr<Block> MemoryChainStore::block_at(std::uint64_t height) const {

@@ -105,6 +105,27 @@ StatusOr<std::optional<std::string>> get_meta(const Database& db, std::string_vi
   return db.get(Column::kMeta, key, "meta key " + std::string(key));
 }
 
+constexpr std::size_t kPublicationHoldBytes = 8 + Hash::kSize + 8;
+
+std::string encode_publication_hold(const PublicationHold& hold) {
+  return detail::u64_bytes(hold.first_height) + detail::array_key(hold.b0_id.bytes) +
+         detail::u64_bytes(hold.b0_round);
+}
+
+StatusOr<PublicationHold> decode_publication_hold(std::string_view bytes) {
+  constexpr std::string_view what = "meta publication_hold";
+  if (bytes.size() != kPublicationHoldBytes) {
+    return Status::corruption(std::string(what) + " is " + std::to_string(bytes.size()) +
+                              " bytes, expected " + std::to_string(kPublicationHoldBytes));
+  }
+  PublicationHold hold;
+  LEDGER_ASSIGN_OR_RETURN(hold.first_height, detail::decode_u64(bytes.substr(0, 8), what));
+  const std::string_view id = bytes.substr(8, Hash::kSize);
+  std::copy(id.begin(), id.end(), hold.b0_id.bytes.begin());
+  LEDGER_ASSIGN_OR_RETURN(hold.b0_round, detail::decode_u64(bytes.substr(8 + Hash::kSize), what));
+  return hold;
+}
+
 // The height of the last stored block, or nullopt when no block is stored.
 StatusOr<std::optional<std::uint64_t>> last_block_height(const Database& db) {
   std::unique_ptr<rocksdb::Iterator> it = db.iterator(Column::kBlocks);
@@ -347,15 +368,27 @@ consensus::TreeStore& RocksChainStore::tree_store() {
   return impl_->tree;
 }
 
-Status RocksChainStore::commit_batch(std::span<const BlockCommit> commits) {
+Status RocksChainStore::commit_batch(std::span<const BlockCommit> commits,
+                                     const std::optional<PublicationHold>& hold) {
   return detail::guard_exceptions("commit", [&]() -> Status {
-    LEDGER_ASSIGN_OR_RETURN(PreparedCommit prepared, prepare(commits));
+    LEDGER_ASSIGN_OR_RETURN(PreparedCommit prepared, prepare(commits, hold));
     return write(std::move(prepared));
   });
 }
 
+StatusOr<std::optional<PublicationHold>> RocksChainStore::publication_hold() const {
+  using Result = StatusOr<std::optional<PublicationHold>>;
+  return detail::guard_exceptions("publication_hold", [&]() -> Result {
+    LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                            get_meta(*impl_->db, detail::kMetaPublicationHoldKey));
+    if (!bytes) return std::optional<PublicationHold>();
+    LEDGER_ASSIGN_OR_RETURN(PublicationHold hold, decode_publication_hold(*bytes));
+    return std::optional<PublicationHold>(hold);
+  });
+}
+
 StatusOr<RocksChainStore::PreparedCommit> RocksChainStore::prepare(
-    std::span<const BlockCommit> commits) const {
+    std::span<const BlockCommit> commits, const std::optional<PublicationHold>& hold) const {
   const Database& db = *impl_->db;
   std::vector<Bytes> block_bytes;
   std::vector<std::size_t> sizes;
@@ -371,6 +404,7 @@ StatusOr<RocksChainStore::PreparedCommit> RocksChainStore::prepare(
         return existing.has_value();
       }};
   LEDGER_RETURN_IF_ERROR(detail::validate_batch(commits, sizes, target));
+  LEDGER_RETURN_IF_ERROR(detail::validate_hold(hold, commits.back().block.header.height));
 
   auto batch = std::make_unique<PreparedCommit::Batch>(db);
   std::set<Hash> indexed;  // transaction hashes indexed by this batch, or found already indexed
@@ -381,6 +415,12 @@ StatusOr<RocksChainStore::PreparedCommit> RocksChainStore::prepare(
     LEDGER_RETURN_IF_ERROR(add_transaction_index(db, batch->builder, commit.block, indexed));
   }
   add_state(batch->builder, commits, batch->tip);
+  if (hold) {
+    const std::string encoded = encode_publication_hold(*hold);
+    batch->builder.put(Column::kMeta, detail::kMetaPublicationHoldKey, detail::as_view(encoded));
+  } else {
+    batch->builder.remove(Column::kMeta, detail::kMetaPublicationHoldKey);
+  }
   LEDGER_RETURN_IF_ERROR(batch->builder.status());
   batch->first_height = commits.front().block.header.height;
   return PreparedCommit(std::move(batch));

@@ -41,6 +41,8 @@ inline constexpr std::string_view kMetaSchemaVersionKey = "schema_version";   //
 inline constexpr std::string_view kMetaTipHeightKey = "tip_height";           // u64 BE
 inline constexpr std::string_view kMetaTipIdKey = "tip_id";                   // 32 bytes
 inline constexpr std::string_view kMetaAccumulatorKey = "state_accumulator";  // encode()
+// first_height (u64 BE) || b0_id (32 bytes) || b0_round (u64 BE); absent when no hold.
+inline constexpr std::string_view kMetaPublicationHoldKey = "publication_hold";
 inline constexpr std::string_view kSafetyKey = "safety_data";
 // In the tree column family beside the 32-byte block ids; shorter, so they never collide.
 inline constexpr std::string_view kTreeHighQcKey = "high_qc";  // encode_qc

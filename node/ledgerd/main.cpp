@@ -305,9 +305,9 @@ int cmd_testnet(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// The consensus state `ledgerd start` reads besides the chain: the safety data (the last vote)
-// and the block tree (uncommitted blocks, high QC and TC). verify_chain does not look at them,
-// but a start refuses a store where either does not read back, so verify must say so too.
+// The state `ledgerd start` reads besides the chain: the safety data (the last vote), the block
+// tree (uncommitted blocks, high QC and TC) and the publication hold. verify_chain does not look
+// at them, but a start refuses a store where one does not read back, so verify must say so too.
 std::vector<std::string> consensus_state_problems(ledger::storage::RocksChainStore& store) {
   std::vector<std::string> problems;
   if (const auto safety = store.safety_store().load(); !safety.is_ok()) {
@@ -315,6 +315,9 @@ std::vector<std::string> consensus_state_problems(ledger::storage::RocksChainSto
   }
   if (const auto tree = store.tree_store().load(); !tree.is_ok()) {
     problems.push_back("consensus block tree: " + tree.status().message());
+  }
+  if (const auto hold = store.publication_hold(); !hold.is_ok()) {
+    problems.push_back("publication hold: " + hold.status().message());
   }
   return problems;
 }

@@ -153,8 +153,9 @@ void Simulation::check_commits(SimNode& node, const std::vector<consensus::Commi
 // Invariants of the publication rule (include/ledger/node/chain_view.h), each named in its
 // failure:
 //  - PUBLISHED MONOTONIC: the published height never goes down over the node's lifetime. A
-//    restart republishes from the store (publish_stored): the height published before the crash
-//    kept the rule and its blocks are durable, so a restart publishes it or a higher one.
+//    restart republishes from the store's publication hold (publish_stored): nothing at or
+//    above the hold's first height was published before the crash, and the hold is durable
+//    with its blocks, so a restart publishes the height published before or a higher one.
 //  - PUBLISHED STORED: the published height is at most the stored tip.
 //  - PUBLISHED B0: every block at or below the published height has its commit certificate's B0
 //    stored at or below the published height (a reader can resolve every certificate it meets).

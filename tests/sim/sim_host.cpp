@@ -15,7 +15,7 @@ SimDurable::SimDurable(const Genesis& genesis)
         o.block_limits = genesis.consensus.block_limits();
         return o;
       }()) {
-  const Status s = chain.commit(node::genesis_commit(genesis));
+  const Status s = chain.commit(node::genesis_commit(genesis), std::nullopt);
   LEDGER_ASSERT(s.is_ok());
 }
 
@@ -50,10 +50,7 @@ StatusOr<std::unique_ptr<SimHost>> SimHost::start(const SimHostOptions& options,
   LEDGER_ASSIGN_OR_RETURN(
       host->replica_, consensus::Replica::create(options.replica, std::move(signer), durable.safety,
                                                  std::move(recovery)));
-  LEDGER_RETURN_IF_ERROR(host->view_.publish_stored(
-      host->replica_->current_round(), node::batch_span_max(options.replica.pending_blocks_max,
-                                                            std::uint64_t{options.sync.blocks_max} +
-                                                                options.sync.proof_headers_max)));
+  LEDGER_RETURN_IF_ERROR(host->view_.publish_stored(host->replica_->current_round()));
   return host;
 }
 

@@ -13,27 +13,35 @@
 // (BlockSync accepts it: proof headers link the block to that B0, up to proof_headers_max
 // blocks ahead). The publication rule: a height h is published only when every stored block at
 // or below h has its certificate's B0 stored at or below h. So a reader never meets a
-// certificate naming a block it cannot read (issue 11, point 9). Published heights never go
-// down, across restarts too: the height published before a crash kept the rule, its blocks are
-// durable, so publish_stored() finds it or a higher one.
+// certificate naming a block it cannot read (issue 11, point 9).
+//
+// The rule is kept through a publication hold (storage::PublicationHold): from the first stored
+// block whose B0 is not stored, nothing is published until the highest-round B0 the blocks
+// stored since await is stored. The commit pipeline plans the hold a batch leaves
+// (hold_after()) and the chain store writes it in the same atomic write as the batch, so at
+// open publish_stored() reads it instead of any certificate, and what it publishes depends on
+// no configuration (p2p frame or sync limits, pending_blocks_max) that may have changed since.
+// Published heights never go down, across restarts too: while a hold lasts nothing at or above
+// its first height is published, and the hold is durable with the blocks it covers, so
+// publish_stored() publishes the height published before a crash or a higher one.
 //
 // Inputs (event loop thread): publish_batch() after each commit, publish_stored() at open,
 // set_round() when the replica's round moves, shut_down() once (waiters wake with kUnavailable).
 // Outputs (any thread): the queries below, and wait_for_height().
 //
 // Thread-safe: the published tip is guarded by a mutex; the chain store's reads and the
-// mempool are thread-safe themselves. The publish_* calls come from one thread (the event loop).
+// mempool are thread-safe themselves. The publish_* calls come from one thread (the event loop);
+// hold_after() is pure and may be called from any.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
-#include "ledger/consensus/block_tree.h"
 #include "ledger/consensus/replica.h"
 #include "ledger/core/block.h"
 #include "ledger/node/mempool.h"
@@ -50,18 +58,6 @@ struct PublishedTip {
   std::uint64_t current_round = 0;
 };
 
-// How far above a stored block its certificate's B0 can be. A consensus commit batch is at most
-// the replica's certified chain (BlockTree::blocks_max) and B0's child. Block sync accepts a
-// group whose B0 is a later block of the same response or one of its proof headers, so at most
-// `sync_entries_max` (blocks and proof headers one response may hold) above it; a peer may
-// answer with the genuine certificate of a later batch, so this is reached.
-inline std::uint64_t batch_span_max(std::uint64_t pending_blocks_max,
-                                    std::uint64_t sync_entries_max) {
-  return std::max<std::uint64_t>(consensus::BlockTree::blocks_max(pending_blocks_max),
-                                 sync_entries_max) +
-         2;
-}
-
 class ChainView {
  public:
   // `chain` and `mempool` must outlive this object.
@@ -77,19 +73,28 @@ class ChainView {
   // Makes every height up to `block`'s visible and wakes the waiters. The caller keeps the
   // publication rule (tests; the node uses the two calls below).
   void publish(const Block& block, const Hash& id, std::uint64_t current_round);
+  // The publication hold after `stored` (consecutive blocks, in height order) are written right
+  // above the blocks `hold` was planned for: pure, the same rule publish_batch() applies. A
+  // block that is the awaited B0 ends the hold if it ends its batch; a block that does not end
+  // its batch awaits its B0, which starts a hold at its height when none is active (else keeps
+  // the hold's first height) and becomes the hold's B0 if its round is higher (B0s lie on one
+  // chain: the highest one stored means every lower one is). The commit pipeline writes the
+  // result with the batch (storage::ChainStore::commit_batch).
+  static std::optional<storage::PublicationHold> hold_after(
+      std::optional<storage::PublicationHold> hold,
+      std::span<const consensus::CommittedBlock> stored);
   // `stored` were just written, in height order, right above the blocks of the previous calls
   // (every stored block passes through here or publish_stored()): publishes the last of them
-  // the publication rule allows. False (nothing published) when it allows none. O(|stored|):
-  // it remembers, across calls, the highest-round B0 that stored blocks name and the store does
-  // not hold yet (B0s lie on one chain, so once it is stored the lower ones are too).
+  // the publication rule allows, the last one after which no hold is active. False (nothing
+  // published) when it allows none. O(|stored|), no store read.
   bool publish_batch(const std::vector<consensus::CommittedBlock>& stored,
                      std::uint64_t current_round);
-  // At open: publishes the highest stored height the publication rule allows (the tip, unless
-  // block sync stopped inside a batch or below a later batch's B0). Walks down from the tip and
-  // trusts that a block's B0 is at most `span` (batch_span_max()) blocks above it, so it reads
-  // two entries per block for the unpublishable blocks plus `span` more. Store read errors as
-  // they are.
-  Status publish_stored(std::uint64_t current_round, std::uint64_t span);
+  // At open: publishes the highest stored height the publication rule allows, from the stored
+  // publication hold: the tip when there is none, else the height below its first height; and
+  // takes the hold over for publish_batch(). Reads the hold and one block, whatever the
+  // chain's length. kCorruption if the hold's first height is 0 or above the tip; store read
+  // errors as they are.
+  Status publish_stored(std::uint64_t current_round);
   void set_round(std::uint64_t current_round);
   // Waiters return kUnavailable from now on.
   void shut_down();
@@ -123,14 +128,14 @@ class ChainView {
   mutable std::condition_variable changed_;
   PublishedTip tip_;       // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
-  // The B0 a stored, unpublished block's certificate names that the store does not hold yet,
-  // the one of highest round; nullopt when none. Publishing thread only.
-  struct AwaitedB0 {
-    Hash id;
-    std::uint64_t round = 0;
-  };
-  std::optional<AwaitedB0> awaited_;
-  void await(const QuorumCert& commit_cert);
+  // The hold after every block stored so far (publish_stored(), then each publish_batch()):
+  // nothing at or above hold_->first_height is published while it lasts. Publishing thread
+  // only.
+  std::optional<storage::PublicationHold> hold_;
+  // hold_after() for one block, whose id is `id`.
+  static std::optional<storage::PublicationHold> advance(
+      std::optional<storage::PublicationHold> hold, const consensus::CommittedBlock& stored,
+      const Hash& id);
 };
 
 }  // namespace ledger::node

@@ -1,7 +1,8 @@
 // The commit pipeline: what happens to blocks consensus (or block sync) committed
 // (docs/architecture.md, docs/storage.md "Committing blocks"). Check each block's state root
 // against the state after its parent, execute it (through SpeculativeState, which has usually
-// executed it already), store the whole batch with its commit certificates in ONE synced
+// executed it already), store the whole batch with its commit certificates and the publication
+// hold it leaves (ChainView::hold_after, from the stored hold) in ONE synced
 // ChainStore::commit_batch, then evict what it made obsolete from the mempool. Publishing the
 // new tip to queries, subscribers and commit waiters is the shell's job, once, after commit()
 // returns: readers see a batch all at once, never a block whose commit certificate names a block
@@ -39,7 +40,8 @@ class CommitPipeline {
   // Returns what was newly stored, in order. Errors, with nothing stored: kInternal "safety
   // violation" if a block at a stored height is not the stored block; kInvalidArgument if a
   // header's state root is not the state after its parent; an execution error; the store's
-  // refusal or I/O error. A mempool eviction error comes after the batch is stored.
+  // refusal or I/O error (also reading the publication hold). A mempool eviction error comes
+  // after the batch is stored.
   StatusOr<std::vector<consensus::CommittedBlock>> commit(
       std::vector<consensus::CommittedBlock> blocks);
 

@@ -23,7 +23,8 @@ namespace ledger::storage {
 
 // Bumped whenever the on-disk layout changes; a database of another version is refused.
 // 2: the "tree" column family (the consensus block tree, RocksChainStore::tree_store()).
-inline constexpr std::uint32_t kSchemaVersion = 2;
+// 3: the publication hold (PublicationHold) in "meta".
+inline constexpr std::uint32_t kSchemaVersion = 3;
 
 struct ChainTip {
   std::uint64_t height = 0;
@@ -47,6 +48,21 @@ struct BlockCommit {
   BlockResults results;                         // results.codes.size() == block.transactions.size()
   std::map<Address, Account> changed_accounts;  // empty Account = delete
   StateAccumulator accumulator;  // state after the block; digest == results.state_root
+};
+
+// Why readers may not see the tip yet (the publication rule, include/ledger/node/chain_view.h):
+// stored blocks whose commit certificate names a B0 that is not stored. Written with the blocks
+// that change it, so at open it says what may be published without reading any certificate,
+// whatever the configuration was when the blocks arrived.
+struct PublicationHold {
+  // The lowest stored block whose B0 was not stored when the hold began: every height below it
+  // may be published, none from it up while the hold lasts. 1 <= first_height <= the tip.
+  std::uint64_t first_height = 0;
+  // The B0 of highest round that blocks stored since first_height await, not stored yet. B0s
+  // lie on one chain: once it is stored every lower one is, and the hold ends.
+  Hash b0_id;
+  std::uint64_t b0_round = 0;
+  friend bool operator==(const PublicationHold&, const PublicationHold&) = default;
 };
 
 class ChainStore : public AccountReader {
@@ -73,9 +89,19 @@ class ChainStore : public AccountReader {
   // kInvalidArgument for an empty batch. kIoError if the write failed; then nothing of the
   // batch is visible. A refusal has the code and message a one-block commit of the offending
   // block would get, after "block <i> of a batch of <n>: " when the batch has several blocks.
-  virtual Status commit_batch(std::span<const BlockCommit> commits) = 0;
+  // `hold` is the publication hold as it stands after the batch (node::ChainView::hold_after
+  // plans it), written in the same atomic write: present, it replaces the stored one; nullopt,
+  // the stored one is deleted. kInvalidArgument (nothing written) if hold->first_height is 0 or
+  // above the batch's last height. A refused batch leaves the stored hold as it was.
+  virtual Status commit_batch(std::span<const BlockCommit> commits,
+                              const std::optional<PublicationHold>& hold) = 0;
   // A batch of one block.
-  Status commit(const BlockCommit& commit) { return commit_batch(std::span(&commit, 1)); }
+  Status commit(const BlockCommit& commit, const std::optional<PublicationHold>& hold) {
+    return commit_batch(std::span(&commit, 1), hold);
+  }
+  // The hold the last written batch left; nullopt when none (and before genesis). kCorruption
+  // if the stored hold does not decode; kIoError if it cannot be read.
+  virtual StatusOr<std::optional<PublicationHold>> publication_hold() const = 0;
 
   // kNotFound when absent; kCorruption when stored bytes do not decode.
   virtual StatusOr<Block> block_at(std::uint64_t height) const = 0;

@@ -39,9 +39,11 @@ class MemoryChainStore final : public ChainStore {
 
   // ChainStore::commit_batch, with RocksChainStore's additions: kInvalidArgument for a block
   // over Options::block_limits, and the transaction index keeps a hash's first location (also
-  // within a batch). The whole batch becomes visible under one exclusive lock: a reader sees
-  // all of it or none of it.
-  Status commit_batch(std::span<const BlockCommit> commits) override;
+  // within a batch). The whole batch, and the hold, become visible under one exclusive lock: a
+  // reader sees all of it or none of it.
+  Status commit_batch(std::span<const BlockCommit> commits,
+                      const std::optional<PublicationHold>& hold) override;
+  StatusOr<std::optional<PublicationHold>> publication_hold() const override;
 
   StatusOr<Block> block_at(std::uint64_t height) const override;
   StatusOr<Bytes> raw_block_at(std::uint64_t height) const override;
@@ -65,7 +67,7 @@ class MemoryChainStore final : public ChainStore {
   // Everything a batch adds, built before any of it is made visible.
   struct Staged;
   Staged stage(std::span<const BlockCommit> commits, std::vector<Bytes> block_bytes) const;
-  void publish(Staged& staged);
+  void publish(Staged& staged, const std::optional<PublicationHold>& hold);
 
   const std::string chain_id_;
   const Options options_;
@@ -80,6 +82,7 @@ class MemoryChainStore final : public ChainStore {
   StateAccumulator
       accumulator_;              // digest == results_ at the tip's state root; empty before genesis
   std::optional<ChainTip> tip_;  // the last entry of blocks_; nullopt before genesis
+  std::optional<PublicationHold> hold_;  // as the last batch left it; first_height <= tip_
   MemorySafetyStore safety_;
 };
 

@@ -2,7 +2,7 @@
 // safety data and the uncommitted block tree in ONE RocksDB instance per node (DESIGN.md
 // section 5).
 //
-// On-disk layout (schema kSchemaVersion = 2), one column family each:
+// On-disk layout (schema kSchemaVersion = 3), one column family each:
 //   blocks        height (u64 big-endian) -> encode_block            append-only
 //   block_ids     block id                -> height (u64 BE)
 //   tx_index      transaction hash        -> height (u64 BE) || index (u32 BE)
@@ -14,10 +14,13 @@
 //                 "high_qc"               -> encode_qc               (7-byte keys: never an id)
 //                 "high_tc"               -> encode_tc
 //   meta          chain_id, schema_version (u32 BE), tip_height (u64 BE), tip_id,
-//                 state_accumulator (StateAccumulator::encode)
+//                 state_accumulator (StateAccumulator::encode),
+//                 publication_hold (first_height u64 BE || b0_id || b0_round u64 BE; absent
+//                 when there is no hold)
 // A commit (of one block or a batch of consecutive blocks) is one WriteBatch written with
 // sync, so after a crash at any instant the store reopens at the previous or the new tip,
-// never between them. Schema 2 added "tree"; a schema 1 database is refused (migrate or
+// never between them, with the publication hold that goes with that tip. Schema 2 added
+// "tree", schema 3 "publication_hold"; a database of another schema is refused (migrate or
 // resync).
 //
 // Thread-safety: as ChainStore (reads concurrent with each other and with one committer).
@@ -79,7 +82,9 @@ class RocksChainStore final : public ChainStore {
   // kIoError RocksDB refuses further writes and the node must stop: a restart then finds the
   // batch either wholly committed (if the write reached the log before failing) or absent,
   // never in part.
-  Status commit_batch(std::span<const BlockCommit> commits) override;
+  Status commit_batch(std::span<const BlockCommit> commits,
+                      const std::optional<PublicationHold>& hold) override;
+  StatusOr<std::optional<PublicationHold>> publication_hold() const override;
 
   StatusOr<Block> block_at(std::uint64_t height) const override;
   StatusOr<Bytes> raw_block_at(std::uint64_t height) const override;
@@ -131,7 +136,8 @@ class RocksChainStore final : public ChainStore {
 
   // commit_batch() is prepare() then write(): validation and encoding, then the one synced
   // write.
-  StatusOr<PreparedCommit> prepare(std::span<const BlockCommit> commits) const;
+  StatusOr<PreparedCommit> prepare(std::span<const BlockCommit> commits,
+                                   const std::optional<PublicationHold>& hold) const;
   Status write(PreparedCommit prepared);
 
   const std::string chain_id_;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "ledger/node/signature_cache.h"
 #include "ledger/storage/rocks_chain_store.h"
@@ -33,18 +35,43 @@ class ChainViewTest : public ::testing::Test {
         chain_(kChainId, {{sender_.public_key(), Account{1'000, 0}}}) {}
 
   void SetUp() override {
-    auto store = RocksChainStore::open((dir_.path() / "db").string(), kChainId, {});
-    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(store_->commit(chain_.genesis()).is_ok());
+    ASSERT_NO_FATAL_FAILURE(open_store());
+    ASSERT_TRUE(store_->commit(chain_.genesis(), std::nullopt).is_ok());
     mempool_ = std::make_unique<Mempool>(kChainId, MempoolLimits{}, signatures_);
     view_ = std::make_unique<ChainView>(*store_, *mempool_);
     view_->publish(chain_.genesis().block, chain_.genesis().block.id(), 1);
   }
 
-  // Writes `commit` to the store, as one batch of its own, then what publish_batch says.
+  void open_store() {
+    auto store = RocksChainStore::open((dir_.path() / "db").string(), kChainId, {});
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    store_ = std::move(store).value();
+  }
+
+  // A restart, or a crash (nothing is written after a commit returns): closes the store and the
+  // view, reopens the store from the same directory and publishes what it holds.
+  void reopen() {
+    view_.reset();
+    store_.reset();
+    ASSERT_NO_FATAL_FAILURE(open_store());
+    view_ = std::make_unique<ChainView>(*store_, *mempool_);
+    const Status published = view_->publish_stored(5);
+    ASSERT_TRUE(published.is_ok()) << published.to_string();
+  }
+
+  // Writes `commit` as one batch of its own, with the publication hold it leaves, as the commit
+  // pipeline writes a batch; publishes nothing.
+  void write(const storage::BlockCommit& commit) {
+    auto before = store_->publication_hold();
+    ASSERT_TRUE(before.is_ok()) << before.status().to_string();
+    const consensus::CommittedBlock stored{commit.block, commit.commit_cert};
+    const Status s = store_->commit(commit, ChainView::hold_after(before.value(), {&stored, 1}));
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+  }
+
+  // Writes `commit`, then what publish_batch says.
   bool store_and_publish(const storage::BlockCommit& commit) {
-    EXPECT_TRUE(store_->commit(commit).is_ok());
+    write(commit);
     return view_->publish_batch({consensus::CommittedBlock{commit.block, commit.commit_cert}}, 2);
   }
 
@@ -52,8 +79,14 @@ class ChainViewTest : public ::testing::Test {
   const storage::BlockCommit& write_next() {
     const SignedTransfer tx = chain_.transfer(sender_, recipient_.public_key(), 5);
     const storage::BlockCommit& next = chain_.next({tx});
-    EXPECT_TRUE(store_->commit(next).is_ok());
+    write(next);
     return next;
+  }
+
+  std::optional<storage::PublicationHold> stored_hold() const {
+    auto hold = store_->publication_hold();
+    EXPECT_TRUE(hold.is_ok()) << hold.status().to_string();
+    return hold.is_ok() ? hold.value() : std::nullopt;
   }
 
   testing::TempDir dir_;
@@ -127,6 +160,10 @@ consensus::CommittedBlock committed(const storage::BlockCommit& commit) {
   return consensus::CommittedBlock{commit.block, commit.commit_cert};
 }
 
+std::vector<consensus::CommittedBlock> just(const storage::BlockCommit& commit) {
+  return {committed(commit)};
+}
+
 // Block sync may store the first part of a batch cut across responses: its certificate names a
 // B0 that is not stored yet. Before the fix the tip moved to it, and a reader resolving the
 // certificate met "cannot be read" (issue 11 point 9, on a syncing node; found by the
@@ -141,13 +178,13 @@ TEST_F(ChainViewTest, PartOfABatch_StaysUnpublishedUntilItsB0IsStored) {
   for (auto& commit : batch)
     commit.commit_cert = cert;
 
-  ASSERT_TRUE(store_->commit(batch[0]).is_ok());
-  ASSERT_TRUE(store_->commit(batch[1]).is_ok());
+  write(batch[0]);
+  write(batch[1]);
   EXPECT_FALSE(view_->publish_batch({committed(batch[0]), committed(batch[1])}, 2));
   EXPECT_EQ(view_->latest_height(), 0u);
   EXPECT_EQ(view_->block_at(1).status().code(), StatusCode::kNotFound);
 
-  ASSERT_TRUE(store_->commit(batch[2]).is_ok());
+  write(batch[2]);
   EXPECT_TRUE(view_->publish_batch({committed(batch[2])}, 2));
   EXPECT_EQ(view_->latest_height(), 3u);
   auto last = view_->block_at(3);
@@ -162,10 +199,10 @@ TEST_F(ChainViewTest, PublishStored_StopsBelowAPartialBatchAtOpen) {
   storage::BlockCommit second = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
   const storage::BlockCommit b0 = ahead.next({});
   first.commit_cert = second.commit_cert = cert_committing(b0.block);
-  ASSERT_TRUE(store_->commit(first).is_ok());
-  ASSERT_TRUE(store_->commit(second).is_ok());
+  write(first);
+  write(second);
 
-  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16, 64)).is_ok());
+  ASSERT_TRUE(view_->publish_stored(4).is_ok());
   EXPECT_EQ(view_->latest_height(), whole.block.header.height);
   EXPECT_EQ(view_->tip().block_id, whole.block.id());
 }
@@ -198,22 +235,126 @@ TEST_F(ChainViewTest, FarAheadCertificate_HoldsPublicationUntilItsB0IsStored) {
   }
 }
 
-// The same store at open: publish_stored walks down past block 2 (which ends its batch) to the
-// height below the block that waits for its B0.
+// The same store at open: publish_stored publishes the height below the block that waits for
+// its B0, though block 2 above it ends its batch.
 TEST_F(ChainViewTest, PublishStored_StopsBelowABlockWaitingForAFarB0) {
   TestChain ahead = chain_;
   storage::BlockCommit waiting = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
   const storage::BlockCommit whole = ahead.next({});
   const storage::BlockCommit b0 = ahead.build({});
   waiting.commit_cert = cert_committing(b0.block);
-  ASSERT_TRUE(store_->commit(waiting).is_ok());
-  ASSERT_TRUE(store_->commit(whole).is_ok());
+  write(waiting);
+  write(whole);
 
-  ASSERT_TRUE(view_->publish_stored(4, batch_span_max(16, 64)).is_ok());
+  ASSERT_TRUE(view_->publish_stored(4).is_ok());
   EXPECT_EQ(view_->latest_height(), 0u);
   // And it remembers the B0 it waits for: storing it publishes everything.
   EXPECT_TRUE(store_and_publish(b0));
   EXPECT_EQ(view_->latest_height(), 3u);
+}
+
+// Before the hold was stored, publish_stored trusted that a B0 was at most `span` blocks above
+// its block, span coming from the configuration (p2p frame and sync limits, pending blocks): an
+// operator who lowered them between runs shrank it, the walk from the tip stopped above block 1,
+// and the tip was published while block 1's certificate named a block the store did not hold
+// (readers: "cannot be read"). Block 1 here waits for a B0 80 blocks ahead, above 70 blocks
+// that each end their batch; no configuration is involved any more.
+TEST_F(ChainViewTest, PublishStored_HoldSurvivesAReopenWithoutAConfigBound) {
+  constexpr std::uint64_t kAbove = 70;
+  TestChain ahead = chain_;
+  storage::BlockCommit waiting = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  std::vector<storage::BlockCommit> above;
+  for (std::uint64_t i = 0; i < kAbove; ++i)
+    above.push_back(ahead.next({}));
+  for (int i = 0; i < 9; ++i)
+    ahead.next({});
+  const storage::BlockCommit b0 = ahead.next({});
+  waiting.commit_cert = cert_committing(b0.block);
+  write(waiting);
+  for (const storage::BlockCommit& commit : above)
+    write(commit);
+  EXPECT_EQ(stored_hold(), (storage::PublicationHold{1, b0.block.id(), b0.block.header.round}));
+
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(store_->tip()->height, kAbove + 1);
+  EXPECT_EQ(view_->latest_height(), 0u);
+  EXPECT_EQ(view_->block_at(1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(view_->tip().current_round, 5u);
+}
+
+// Once its B0 is stored the hold ends: the tip is published, the store holds no hold, and a
+// reopen publishes the tip too.
+TEST_F(ChainViewTest, PublishStored_AfterTheB0IsStoredTheTipIsPublishedAndTheHoldIsGone) {
+  TestChain ahead = chain_;
+  storage::BlockCommit waiting = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  const storage::BlockCommit whole = ahead.next({});
+  const storage::BlockCommit b0 = ahead.next({});
+  waiting.commit_cert = cert_committing(b0.block);
+  write(waiting);
+  write(whole);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(view_->latest_height(), 0u);
+
+  EXPECT_TRUE(store_and_publish(b0));
+  EXPECT_EQ(view_->latest_height(), 3u);
+  EXPECT_EQ(stored_hold(), std::nullopt);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(view_->latest_height(), 3u);
+  EXPECT_EQ(view_->tip().block_id, b0.block.id());
+}
+
+// A crash after any commit (the batch written, its publication lost) reopens at a height that
+// keeps the rule and is never below what was published before.
+TEST_F(ChainViewTest, PublishStored_ACrashBetweenTwoCommitsKeepsTheRule) {
+  const storage::BlockCommit& whole = write_next();
+  ASSERT_TRUE(view_->publish_batch({committed(whole)}, 2));
+  TestChain ahead = chain_;
+  storage::BlockCommit first = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  storage::BlockCommit second = ahead.next({ahead.transfer(sender_, recipient_.public_key(), 1)});
+  const storage::BlockCommit b0 = ahead.next({});
+  first.commit_cert = cert_committing(b0.block);
+  second.commit_cert = cert_committing(b0.block);
+
+  write(first);
+  ASSERT_NO_FATAL_FAILURE(reopen());  // crash before block 3 arrives
+  EXPECT_EQ(view_->latest_height(), 1u);
+  write(second);
+  ASSERT_NO_FATAL_FAILURE(reopen());  // crash before B0 arrives
+  EXPECT_EQ(view_->latest_height(), 1u);
+  EXPECT_EQ(stored_hold(), (storage::PublicationHold{2, b0.block.id(), b0.block.header.round}));
+  write(b0);
+  ASSERT_NO_FATAL_FAILURE(reopen());  // crash before B0 was published
+  EXPECT_EQ(view_->latest_height(), 4u);
+  for (std::uint64_t h = 1; h <= 4; ++h) {
+    auto view = view_->block_at(h);
+    ASSERT_TRUE(view.is_ok()) << h;
+    EXPECT_TRUE(view_->block_by_id(view.value().commit_cert.data.parent_id).is_ok()) << h;
+  }
+}
+
+// The awaited B0 may itself arrive with the genuine certificate of a later batch: the blocks
+// that awaited it are publishable only with it, so the hold keeps its first height and waits
+// for the later B0.
+TEST_F(ChainViewTest, HoldAfter_TheAwaitedB0WithALaterCertificateKeepsTheFirstHeight) {
+  TestChain ahead = chain_;
+  storage::BlockCommit waiting = ahead.next({});
+  storage::BlockCommit b0 = ahead.next({});
+  const storage::BlockCommit later_b0 = ahead.next({});
+  waiting.commit_cert = cert_committing(b0.block);
+  b0.commit_cert = cert_committing(later_b0.block);
+
+  const auto after_waiting = ChainView::hold_after(std::nullopt, just(waiting));
+  EXPECT_EQ(after_waiting, (storage::PublicationHold{1, b0.block.id(), b0.block.header.round}));
+  const auto after_b0 = ChainView::hold_after(after_waiting, just(b0));
+  EXPECT_EQ(after_b0,
+            (storage::PublicationHold{1, later_b0.block.id(), later_b0.block.header.round}));
+  EXPECT_EQ(ChainView::hold_after(after_b0, just(later_b0)), std::nullopt);
+
+  write(waiting);
+  write(b0);
+  EXPECT_EQ(stored_hold(), after_b0);
+  ASSERT_NO_FATAL_FAILURE(reopen());
+  EXPECT_EQ(view_->latest_height(), 0u) << "block 1's certificate names block 2, at 2 > 1";
 }
 
 // The store keeps one state, after its tip. Before the fix the answer named the published

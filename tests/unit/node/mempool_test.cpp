@@ -57,7 +57,7 @@ class MempoolTest : public ::testing::Test {
     auto store = RocksChainStore::open((dir_.path() / "db").string(), kChainId, {});
     ASSERT_TRUE(store.is_ok()) << store.status().to_string();
     store_ = std::move(store).value();
-    Status status = store_->commit(chain_.genesis());
+    Status status = store_->commit(chain_.genesis(), std::nullopt);
     ASSERT_TRUE(status.is_ok()) << status.to_string();
     reset(MempoolLimits{});
   }
@@ -91,7 +91,7 @@ class MempoolTest : public ::testing::Test {
   // Commits a block with `txs` to the store and, if `notify`, tells the mempool.
   const Block& commit(std::vector<SignedTransfer> txs, bool notify = true) {
     const auto& next = chain_.next(std::move(txs));
-    Status status = store_->commit(next);
+    Status status = store_->commit(next, std::nullopt);
     EXPECT_TRUE(status.is_ok()) << status.to_string();
     if (notify) {
       status = mempool_->on_commit(next.block, *store_);

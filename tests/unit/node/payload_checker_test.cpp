@@ -21,7 +21,7 @@ class PayloadCheckerTest : public ::testing::Test {
       : sender_(testing::test_signer(0x7c, 1)),
         chain_(kChainId, {{sender_.public_key(), Account{1'000, 0}}}),
         store_(kChainId) {
-    EXPECT_TRUE(store_.commit(chain_.genesis()).is_ok());
+    EXPECT_TRUE(store_.commit(chain_.genesis(), std::nullopt).is_ok());
   }
 
   // A block on the committed genesis with the right state root and this timestamp.

@@ -19,7 +19,7 @@ class ProposerTest : public ::testing::Test {
       : sender_(testing::test_signer(0x9e, 1)),
         chain_(kChainId, {{sender_.public_key(), Account{1'000, 0}}}),
         store_(kChainId) {
-    EXPECT_TRUE(store_.commit(chain_.genesis()).is_ok());
+    EXPECT_TRUE(store_.commit(chain_.genesis(), std::nullopt).is_ok());
   }
 
   Proposer::Options options() const {

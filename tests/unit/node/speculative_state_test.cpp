@@ -29,7 +29,7 @@ class SpeculativeStateTest : public ::testing::Test {
         recipient_(testing::test_signer(0x5e, 2)),
         chain_(kChainId, {{sender_.public_key(), Account{1'000, 0}}}),
         store_(kChainId) {
-    EXPECT_TRUE(store_.commit(chain_.genesis()).is_ok());
+    EXPECT_TRUE(store_.commit(chain_.genesis(), std::nullopt).is_ok());
   }
 
   // `count` uncommitted blocks on the committed tip, one transfer each, oldest first; `after`

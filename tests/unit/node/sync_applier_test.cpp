@@ -50,7 +50,7 @@ Genesis make_genesis() {
 class SyncApplierTest : public ::testing::Test {
  protected:
   SyncApplierTest() : chain_(std::make_unique<TestChain>(genesis_, validator_signers())) {
-    const Status s = store_.commit(chain_->genesis());
+    const Status s = store_.commit(chain_->genesis(), std::nullopt);
     EXPECT_TRUE(s.is_ok()) << s.to_string();
     view_.publish(chain_->genesis().block, chain_->genesis().block.id(), 1);
   }
@@ -187,7 +187,7 @@ TEST_F(SyncApplierTest, SafetyViolation_IsFatalAndFeedsNothing) {
   ask(1);
   // Meanwhile this node committed another block at height 1 (as consensus would, were a quorum
   // to break safety): the synced block conflicts with the store.
-  ASSERT_TRUE(store_.commit(chain_->next({})).is_ok());
+  ASSERT_TRUE(store_.commit(chain_->next({}), std::nullopt).is_ok());
   SyncApplied applied = applier_.on_response(peer_, r, asked_at, now_, replica.get());
 
   EXPECT_EQ(applied.status.code(), StatusCode::kInternal) << applied.status.to_string();
@@ -195,6 +195,41 @@ TEST_F(SyncApplierTest, SafetyViolation_IsFatalAndFeedsNothing) {
   EXPECT_TRUE(applied.stored.empty());
   EXPECT_FALSE(applied.replica_actions.has_value());
   EXPECT_EQ(sync_.failures_of(peer_), 0u) << "not the peer's failure";
+}
+
+// The commit pipeline under the applier (and the consensus driver) writes each batch with the
+// publication hold the stored batches leave, read from the store: the driver may commit
+// several batches before the shell publishes once, so the view's hold lags behind the store's.
+// Block 1 carries a certificate naming block 3 as its B0; nothing is published until the end.
+TEST_F(SyncApplierTest, CommitPipeline_WritesEachBatchWithTheHoldTheStoredBatchesLeave) {
+  const storage::BlockCommit first =
+      chain_->next({chain_->transfer(sender_, recipient_.public_key(), 7)});
+  const storage::BlockCommit whole = chain_->next({});
+  const storage::BlockCommit b0 = chain_->next({});
+  const storage::BlockCommit after = chain_->next({});
+  QuorumCert far;
+  far.data = VoteData{sha256(as_bytes("B1, the child of block 3")), b0.block.header.round + 1,
+                      b0.block.id(), b0.block.header.round};
+  const storage::PublicationHold held{1, b0.block.id(), b0.block.header.round};
+  std::vector<consensus::CommittedBlock> stored;
+  auto commit = [&](const storage::BlockCommit& c, const QuorumCert& cert) {
+    auto newly = pipeline_.commit({consensus::CommittedBlock{c.block, cert}});
+    ASSERT_TRUE(newly.is_ok()) << newly.status().to_string();
+    stored.insert(stored.end(), newly->begin(), newly->end());
+  };
+
+  ASSERT_NO_FATAL_FAILURE(commit(first, far));
+  EXPECT_EQ(store_.publication_hold().value(), held);
+  ASSERT_NO_FATAL_FAILURE(commit(whole, whole.commit_cert));
+  EXPECT_EQ(store_.publication_hold().value(), held);
+  ASSERT_NO_FATAL_FAILURE(commit(b0, b0.commit_cert));
+  EXPECT_EQ(store_.publication_hold().value(), std::nullopt);
+  ASSERT_NO_FATAL_FAILURE(commit(after, after.commit_cert));
+  EXPECT_EQ(store_.publication_hold().value(), std::nullopt);
+
+  EXPECT_EQ(view_.latest_height(), 0u);
+  EXPECT_TRUE(view_.publish_batch(stored, 2));
+  EXPECT_EQ(view_.latest_height(), 4u);
 }
 
 TEST_F(SyncApplierTest, RefusedResponse_CommitsNothingAndSaysWhy) {

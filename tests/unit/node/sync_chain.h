@@ -71,7 +71,7 @@ class SyncChain {
       commit.commit_cert = certs_[h];
       commit.results.codes.assign(blocks_[h].transactions.size(), TxResultCode::kSuccess);
       commit.results.state_root = commit.accumulator.digest();
-      const Status s = store_->commit(commit);
+      const Status s = store_->commit(commit, std::nullopt);
       EXPECT_TRUE(s.is_ok()) << s.to_string();
     }
   }
@@ -164,7 +164,7 @@ inline std::unique_ptr<storage::MemoryChainStore> store_with_far_certificates(
     commit.block = chain.block(h);
     commit.commit_cert = h >= 1 && h <= 4 ? chain.cert(11) : chain.cert(h);
     commit.results.state_root = commit.accumulator.digest();
-    EXPECT_TRUE(stored->commit(commit).is_ok());
+    EXPECT_TRUE(stored->commit(commit, std::nullopt).is_ok());
   }
   return stored;
 }

@@ -25,8 +25,12 @@ class CountingStore final : public storage::ChainStore {
 
   const std::string& chain_id() const override { return inner_.chain_id(); }
   std::optional<storage::ChainTip> tip() const override { return inner_.tip(); }
-  Status commit_batch(std::span<const storage::BlockCommit>) override {
+  Status commit_batch(std::span<const storage::BlockCommit>,
+                      const std::optional<storage::PublicationHold>&) override {
     return Status::failed_precondition("read only");
+  }
+  StatusOr<std::optional<storage::PublicationHold>> publication_hold() const override {
+    return inner_.publication_hold();
   }
   StatusOr<Block> block_at(std::uint64_t height) const override {
     ++block_reads;

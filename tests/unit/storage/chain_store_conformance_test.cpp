@@ -97,7 +97,7 @@ class ChainStoreConformance : public ::testing::Test {
   }
 
   void commit_ok(const BlockCommit& commit) {
-    Status status = store().commit(commit);
+    Status status = store().commit(commit, std::nullopt);
     ASSERT_TRUE(status.is_ok()) << status.to_string();
   }
 
@@ -109,7 +109,7 @@ class ChainStoreConformance : public ::testing::Test {
   }
 
   void commit_batch_ok(const std::vector<BlockCommit>& batch) {
-    Status status = store().commit_batch(batch);
+    Status status = store().commit_batch(batch, std::nullopt);
     ASSERT_TRUE(status.is_ok()) << status.to_string();
   }
 
@@ -142,7 +142,7 @@ class ChainStoreConformance : public ::testing::Test {
   // A refused commit leaves the tip where it was and stores nothing of the block.
   void expect_refused(const BlockCommit& commit, StatusCode code) {
     const std::optional<ChainTip> before = store().tip();
-    Status status = store().commit(commit);
+    Status status = store().commit(commit, std::nullopt);
     EXPECT_EQ(status.code(), code) << status.to_string();
     EXPECT_EQ(store().tip(), before);
     EXPECT_EQ(store().height_of(commit.block.id()).status().code(), StatusCode::kNotFound);
@@ -347,7 +347,7 @@ TYPED_TEST(ChainStoreConformance, Commit_RefusesExistingHeightAndKeepsTheStoredB
   ASSERT_EQ(other.block.header.height, 1u);
   ASSERT_NE(other.block.id(), this->chain_.commits()[1].block.id());
 
-  Status status = this->store().commit(other);
+  Status status = this->store().commit(other, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.to_string();
   EXPECT_EQ(*this->store().raw_block_at(1), *stored);
   EXPECT_EQ(this->store().tip(), (ChainTip{2, this->chain_.last().block.id()}));
@@ -357,7 +357,7 @@ TYPED_TEST(ChainStoreConformance, Commit_RefusesExistingHeightAndKeepsTheStoredB
 
 TYPED_TEST(ChainStoreConformance, Commit_RefusesGenesisTwice) {
   ASSERT_NO_FATAL_FAILURE(this->commit_chain(1));
-  Status status = this->store().commit(this->chain_.genesis());
+  Status status = this->store().commit(this->chain_.genesis(), std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.to_string();
   EXPECT_EQ(this->store().tip()->height, 1u);
 }
@@ -431,7 +431,7 @@ TYPED_TEST(ChainStoreConformance, Commit_RefusesTransactionsThatDoNotMatchTheRoo
   BlockCommit commit = this->chain_.build(this->transfers());
   const SignedTransfer other = this->chain_.transfer(this->signers_[2], this->address(3), 999);
   commit.block.transactions.back() = other;
-  const Status status = this->store().commit(commit);
+  const Status status = this->store().commit(commit, std::nullopt);
   EXPECT_THAT(status.message(), HasSubstr("block 2 has 2 transactions whose root"));
   EXPECT_THAT(status.message(), HasSubstr("is not its header's transactions root"));
   this->expect_refused(commit, StatusCode::kInvalidArgument);
@@ -493,7 +493,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_ABadBlockInTheMiddleLeavesNothingO
   std::vector<BlockCommit> batch = this->next_batch(3);
   batch[1].results.codes.pop_back();  // block 4 of the chain, 2 of the batch
 
-  const Status status = this->store().commit_batch(batch);
+  const Status status = this->store().commit_batch(batch, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("block 2 of a batch of 3: block 4 has 2 transactions"));
   EXPECT_EQ(this->store().tip(), before);
@@ -509,7 +509,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_ALastBlockWithSwappedTransactionsL
   std::vector<BlockCommit> batch = this->next_batch(2);
   std::swap(batch[1].block.transactions[0], batch[1].block.transactions[1]);
 
-  const Status status = this->store().commit_batch(batch);
+  const Status status = this->store().commit_batch(batch, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("block 2 of a batch of 2: block 3 has 2 transactions"));
   EXPECT_EQ(this->store().tip(), before);
@@ -522,7 +522,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_EachBlockMustExtendThePreviousOne)
   std::vector<BlockCommit> batch = this->next_batch(3);
   // Block 3 (the second of the batch) names the tip as its parent, not block 2.
   batch[1].block.header.parent_id = before.block_id;
-  Status status = this->store().commit_batch(batch);
+  Status status = this->store().commit_batch(batch, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("block 2 of a batch of 3: block 3 parent id"));
   EXPECT_EQ(this->store().tip(), before);
@@ -530,7 +530,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_EachBlockMustExtendThePreviousOne)
 
   // A gap: the first and the third block of a batch.
   batch = {this->chain_.commits()[2], this->chain_.commits()[4]};
-  status = this->store().commit_batch(batch);
+  status = this->store().commit_batch(batch, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.to_string();
   EXPECT_THAT(status.message(), HasSubstr("block height 4 is not the next height 3"));
   EXPECT_EQ(this->store().tip(), before);
@@ -541,7 +541,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_RefusesABatchOverlappingTheStoredC
   ASSERT_NO_FATAL_FAILURE(this->commit_chain(2));
   std::vector<BlockCommit> batch{this->chain_.commits()[2]};
   batch.push_back(this->chain_.build(this->transfers()));
-  const Status status = this->store().commit_batch(batch);
+  const Status status = this->store().commit_batch(batch, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.to_string();
   EXPECT_EQ(this->store().tip()->height, 2u);
   EXPECT_EQ(this->store().block_at(3).status().code(), StatusCode::kNotFound);
@@ -549,7 +549,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_RefusesABatchOverlappingTheStoredC
 
 TYPED_TEST(ChainStoreConformance, CommitBatch_RefusesAnEmptyBatch) {
   ASSERT_NO_FATAL_FAILURE(this->commit_chain(1));
-  const Status status = this->store().commit_batch({});
+  const Status status = this->store().commit_batch({}, std::nullopt);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.to_string();
   EXPECT_EQ(this->store().tip()->height, 1u);
 }
@@ -609,7 +609,7 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_ConcurrentReadersNeverSeeAPrefix) 
   });
   for (const auto& batch : batches) {
     const std::size_t seen = rounds.load();
-    const Status status = store.commit_batch(batch);
+    const Status status = store.commit_batch(batch, std::nullopt);
     EXPECT_TRUE(status.is_ok()) << status.to_string();
     // The reader runs while the batch is written and reads the state after it at least once
     // (a whole round started after the commit) before the next one.
@@ -621,6 +621,73 @@ TYPED_TEST(ChainStoreConformance, CommitBatch_ConcurrentReadersNeverSeeAPrefix) 
   EXPECT_EQ(store.tip()->height, kBatches * kBatchBlocks);
   EXPECT_TRUE(problems.empty()) << problems.size()
                                 << " problems, first: " << (problems.empty() ? "" : problems[0]);
+}
+
+PublicationHold sample_hold(std::uint64_t first_height, std::string_view b0, std::uint64_t round) {
+  return PublicationHold{first_height, sha256(as_bytes(b0)), round};
+}
+
+TYPED_TEST(ChainStoreConformance, PublicationHold_NoneUntilABatchWritesOne) {
+  auto empty = this->store().publication_hold();
+  ASSERT_TRUE(empty.is_ok()) << empty.status().to_string();
+  EXPECT_EQ(*empty, std::nullopt);
+  ASSERT_NO_FATAL_FAILURE(this->commit_chain(1));
+  EXPECT_EQ(*this->store().publication_hold(), std::nullopt);
+}
+
+// The hold a batch states replaces the stored one; nullopt deletes it.
+TYPED_TEST(ChainStoreConformance, PublicationHold_EachBatchLeavesTheHoldItStates) {
+  ASSERT_NO_FATAL_FAILURE(this->commit_chain(0));
+  const PublicationHold first = sample_hold(1, "b0 far ahead", 40);
+  Status status = this->store().commit(this->chain_.next(this->transfers()), first);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  auto read = this->store().publication_hold();
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(*read, first);
+
+  const PublicationHold raised = sample_hold(1, "b0 further ahead", 52);
+  status = this->store().commit_batch(this->next_batch(2), raised);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ(*this->store().publication_hold(), raised);
+
+  status = this->store().commit(this->chain_.next(this->transfers()), std::nullopt);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ(*this->store().publication_hold(), std::nullopt);
+}
+
+TYPED_TEST(ChainStoreConformance, PublicationHold_ARefusedBatchLeavesTheHoldAsItWas) {
+  ASSERT_NO_FATAL_FAILURE(this->commit_chain(0));
+  const PublicationHold held = sample_hold(1, "awaited b0", 9);
+  ASSERT_TRUE(this->store().commit(this->chain_.next(this->transfers()), held).is_ok());
+  std::vector<BlockCommit> batch = this->next_batch(2);
+  batch[1].results.codes.pop_back();
+
+  Status status = this->store().commit_batch(batch, std::nullopt);
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.to_string();
+  EXPECT_EQ(*this->store().publication_hold(), held);
+  status = this->store().commit_batch(batch, sample_hold(1, "another b0", 11));
+  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.to_string();
+  EXPECT_EQ(*this->store().publication_hold(), held);
+}
+
+// The hold is validated with the blocks and written with them: one that names no stored height
+// above genesis refuses the whole batch, and nothing of it is written.
+TYPED_TEST(ChainStoreConformance, PublicationHold_OutsideTheStoredHeightsRefusesTheBatch) {
+  ASSERT_NO_FATAL_FAILURE(this->commit_chain(1));
+  const ChainTip before = *this->store().tip();
+  const std::vector<BlockCommit> batch = this->next_batch(2);  // heights 2 and 3
+  for (const std::uint64_t first_height : {std::uint64_t{0}, std::uint64_t{4}}) {
+    const Status status = this->store().commit_batch(batch, sample_hold(first_height, "b0", 7));
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.to_string();
+    EXPECT_THAT(status.message(),
+                HasSubstr("publication hold starts at height " + std::to_string(first_height)));
+    EXPECT_EQ(this->store().tip(), before);
+    this->expect_none_of(batch);
+    EXPECT_EQ(*this->store().publication_hold(), std::nullopt);
+  }
+  const Status status = this->store().commit_batch(batch, sample_hold(3, "b0", 7));
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ(*this->store().publication_hold(), sample_hold(3, "b0", 7));
 }
 
 consensus::SafetyData sample_safety_data(std::uint64_t round) {

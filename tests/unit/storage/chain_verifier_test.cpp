@@ -75,7 +75,7 @@ class ChainVerifierTest : public ::testing::Test {
     auto store = open_store();
     ASSERT_NE(store, nullptr);
     for (std::size_t i = 0; i < chain_.commits().size() && i < count; ++i) {
-      Status s = store->commit(chain_.commits()[i]);
+      Status s = store->commit(chain_.commits()[i], std::nullopt);
       ASSERT_TRUE(s.is_ok()) << "height " << i << ": " << s.to_string();
     }
   }
@@ -114,7 +114,7 @@ TEST_F(ChainVerifierTest, ValidChainPasses) {
 TEST_F(ChainVerifierTest, ValidChainPassesOnTheMemoryStoreToo) {
   MemoryChainStore store(kChainId);
   for (const auto& commit : chain_.commits())
-    ASSERT_TRUE(store.commit(commit).is_ok());
+    ASSERT_TRUE(store.commit(commit, std::nullopt).is_ok());
   auto report = verify_chain(store, genesis_);
   ASSERT_TRUE(report.is_ok());
   EXPECT_TRUE(report->ok()) << describe(*report);
@@ -205,7 +205,7 @@ TEST_F(ChainVerifierTest, WrongResultsAreFoundByReExecution) {
   store_chain(1);
   {
     auto store = open_store();
-    ASSERT_TRUE(store->commit(bad).is_ok());
+    ASSERT_TRUE(store->commit(bad, std::nullopt).is_ok());
   }
   VerifyReport report = verify();
   ASSERT_FALSE(report.ok());
@@ -219,7 +219,7 @@ TEST_F(ChainVerifierTest, CommitCertificateBelowQuorumIsReported) {
   store_chain(1);
   {
     auto store = open_store();
-    ASSERT_TRUE(store->commit(weak).is_ok());
+    ASSERT_TRUE(store->commit(weak, std::nullopt).is_ok());
   }
   VerifyReport report = verify();
   ASSERT_FALSE(report.ok());
@@ -233,7 +233,7 @@ TEST_F(ChainVerifierTest, CommitCertificateForAnotherBlockIsReported) {
   store_chain(1);
   {
     auto store = open_store();
-    ASSERT_TRUE(store->commit(wrong).is_ok());
+    ASSERT_TRUE(store->commit(wrong, std::nullopt).is_ok());
   }
   VerifyReport report = verify();
   ASSERT_FALSE(report.ok());
@@ -256,7 +256,7 @@ TEST_F(ChainVerifierTest, SignatureChecksCanBeSkippedButStructureIsStillChecked)
   store_chain(1);
   {
     auto store = open_store();
-    ASSERT_TRUE(store->commit(weak).is_ok());
+    ASSERT_TRUE(store->commit(weak, std::nullopt).is_ok());
   }
   auto store = open_store();
   VerifyOptions options;

@@ -27,12 +27,14 @@ class RocksChainStoreTestPeer {
  public:
   // Validates `commit` and builds its write batch, then destroys the batch unwritten: what a
   // process killed just before the write leaves behind.
-  static Status prepare_and_drop(RocksChainStore& store, std::span<const BlockCommit> commits) {
-    auto prepared = store.prepare(commits);
+  static Status prepare_and_drop(RocksChainStore& store, std::span<const BlockCommit> commits,
+                                 const std::optional<PublicationHold>& hold = std::nullopt) {
+    auto prepared = store.prepare(commits, hold);
     return prepared.status();
   }
-  static Status prepare_and_drop(RocksChainStore& store, const BlockCommit& commit) {
-    return prepare_and_drop(store, std::span(&commit, 1));
+  static Status prepare_and_drop(RocksChainStore& store, const BlockCommit& commit,
+                                 const std::optional<PublicationHold>& hold = std::nullopt) {
+    return prepare_and_drop(store, std::span(&commit, 1), hold);
   }
 };
 
@@ -85,9 +87,9 @@ class RocksChainStoreTest : public ::testing::Test {
   // Opens, commits genesis and `blocks` blocks of transfers, and closes.
   void build_closed_chain(std::size_t blocks) {
     ASSERT_NO_FATAL_FAILURE(open_ok());
-    ASSERT_TRUE(store_->commit(chain_.genesis()).is_ok());
+    ASSERT_TRUE(store_->commit(chain_.genesis(), std::nullopt).is_ok());
     for (std::size_t i = 0; i < blocks; ++i) {
-      Status status = store_->commit(chain_.next(transfers()));
+      Status status = store_->commit(chain_.next(transfers()), std::nullopt);
       ASSERT_TRUE(status.is_ok()) << status.to_string();
     }
     close();
@@ -151,7 +153,7 @@ TEST_F(RocksChainStoreTest, Reopen_KeepsBlocksIndexesStateAndTip) {
 TEST_F(RocksChainStoreTest, Reopen_TheChainContinuesFromTheRecoveredTip) {
   ASSERT_NO_FATAL_FAILURE(build_closed_chain(2));
   ASSERT_NO_FATAL_FAILURE(open_ok());
-  Status status = store_->commit(chain_.next(transfers()));
+  Status status = store_->commit(chain_.next(transfers()), std::nullopt);
   ASSERT_TRUE(status.is_ok()) << status.to_string();
   EXPECT_EQ(store_->tip(), (ChainTip{3, chain_.last().block.id()}));
 }
@@ -224,7 +226,7 @@ class RocksChainStoreSchema1Test : public RocksChainStoreTest {
 
   void expect_schema1_refused(bool create_if_missing) {
     ASSERT_NO_FATAL_FAILURE(write_schema1_database());
-    ASSERT_EQ(kSchemaVersion, 2u);
+    ASSERT_EQ(kSchemaVersion, 3u);
     RocksChainStore::Options options;
     options.create_if_missing = create_if_missing;
     auto store = RocksChainStore::open(path_, kChainId, options);
@@ -232,7 +234,7 @@ class RocksChainStoreSchema1Test : public RocksChainStoreTest {
     EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().to_string();
     EXPECT_THAT(store.status().message(),
                 HasSubstr("the database has schema version 1 but this build reads schema "
-                          "version 2; migrate or resync the data directory"));
+                          "version 3; migrate or resync the data directory"));
     std::vector<std::string> stored = stored_columns();
     std::vector<std::string> expected = schema1_columns();
     std::sort(stored.begin(), stored.end());
@@ -318,7 +320,7 @@ TEST_F(RocksChainStoreTest, TornWrite_UnwrittenBatchLeavesThePreviousTip) {
     EXPECT_EQ(*store_->account(address), account);
   EXPECT_EQ(*store_->accumulator(), chain_.commits()[2].accumulator);
   // The lost block can be committed again once the node restarts.
-  Status status = store_->commit(lost);
+  Status status = store_->commit(lost, std::nullopt);
   EXPECT_TRUE(status.is_ok()) << status.to_string();
 }
 
@@ -333,7 +335,7 @@ TEST_F(RocksChainStoreTest, Batch_ReopensAtItsLastBlock) {
   for (BlockCommit& commit : batch)
     commit.commit_cert = batch.back().commit_cert;
   ASSERT_NO_FATAL_FAILURE(open_ok());
-  Status status = store_->commit_batch(batch);
+  Status status = store_->commit_batch(batch, std::nullopt);
   ASSERT_TRUE(status.is_ok()) << status.to_string();
   close();
 
@@ -371,6 +373,43 @@ TEST_F(RocksChainStoreTest, TornWrite_UnwrittenBatchLeavesNothingOfIt) {
   for (const auto& [address, account] : accounts_before)
     EXPECT_EQ(*store_->account(address), account);
   EXPECT_EQ(*store_->accumulator(), tip.accumulator);
+}
+
+// The hold is written in the batch's one WriteBatch: it is durable with the blocks it covers,
+// and a batch lost in a crash loses its hold with it.
+TEST_F(RocksChainStoreTest, PublicationHold_SurvivesAReopenAndAnUnwrittenBatchLeavesTheOldOne) {
+  ASSERT_NO_FATAL_FAILURE(build_closed_chain(1));
+  const PublicationHold held{2, sha256(as_bytes("b0 far ahead")), 31};
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  Status status = store_->commit(chain_.next(transfers()), held);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  close();
+
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  auto read = store_->publication_hold();
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(*read, held);
+  const BlockCommit& lost = chain_.next(transfers());
+  ASSERT_TRUE(RocksChainStoreTestPeer::prepare_and_drop(*store_, lost, std::nullopt).is_ok());
+  close();  // the "crash"
+
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  EXPECT_EQ(store_->tip()->height, 2u);
+  EXPECT_EQ(*store_->publication_hold(), held);
+  status = store_->commit(lost, std::nullopt);
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  close();
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  EXPECT_EQ(*store_->publication_hold(), std::nullopt);
+}
+
+TEST_F(RocksChainStoreTest, CorruptedPublicationHold_ReportsCorruption) {
+  ASSERT_NO_FATAL_FAILURE(build_closed_chain(1));
+  ASSERT_NO_FATAL_FAILURE(raw_put(path_, "meta", "publication_hold", "too short"));
+  ASSERT_NO_FATAL_FAILURE(open_ok());
+  auto read = store_->publication_hold();
+  EXPECT_EQ(read.status().code(), StatusCode::kCorruption) << read.status().to_string();
+  EXPECT_THAT(read.status().message(), HasSubstr("publication_hold is 9 bytes, expected 48"));
 }
 
 TEST_F(RocksChainStoreTest, CorruptedBlockBytes_BlockAtReportsCorruption) {
