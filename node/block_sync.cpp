@@ -167,9 +167,9 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   // An answer to an earlier request of this peer that timed out (requests carry no id; the
   // height tells them apart): late, not a lie. The request in flight stands.
   if (response.from_height != in_flight_->request.from_height) {
-    if (auto late = timed_out_.find(peer);
-        late != timed_out_.end() && late->second == response.from_height) {
-      timed_out_.erase(late);
+    auto late = timed_out_.find(peer);
+    if (late != timed_out_.end() && std::erase(late->second, response.from_height) > 0) {
+      if (late->second.empty()) timed_out_.erase(late);
       ++stats_.responses_late;
       out.notes.push_back(note(SyncNote::Level::kDebug,
                                "sync: late answer of " + peer_name(peer) + " from height " +
@@ -236,7 +236,9 @@ SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
     if (!timed_out_.contains(peer) && timed_out_.size() >= config_.penalties_max) {
       timed_out_.erase(timed_out_.begin());
     }
-    timed_out_[peer] = in_flight_->request.from_height;
+    std::vector<std::uint64_t>& heights = timed_out_[peer];
+    if (heights.size() >= kLateHeightsMax) heights.erase(heights.begin());
+    heights.push_back(in_flight_->request.from_height);
     in_flight_.reset();
     penalise(peer,
              "did not answer within " + std::to_string(config_.request_timeout.count()) + " ms",
@@ -364,36 +366,42 @@ void BlockSync::note_short(const PublicKey& peer, const InFlight& asked,
                "); peers with fewer short answers are asked first"));
 }
 
-// The rate is of block bytes (blocks and certificates, not proof headers, which the peer chooses
-// by its choice of certificate) over the time from the request to the answer, at least 1 ms.
-// An answer that ends where the peer's claim ends (it had no more) understates what the peer can
-// do, so it only raises the level; any other answer sets it.
+// The pace of an answer: the time from the request to the answer (at least 1 ms), scaled to a
+// full answer, by count or by bytes (proof headers not counted: the peer chooses them),
+// whichever it came nearer to. Every answer sets it: one that ends where the peer's claim ends
+// is judged as if the peer could have filled the request, for a peer chooses its claim, and a
+// slow peer claiming one block at a time must not keep the level of an earlier fast answer.
+// An answer to a request that timed out is not timed: its request is not the one in flight.
 void BlockSync::note_rate(const PublicKey& peer, const InFlight& asked,
                           const SyncResponseMessage& response, SyncTime now) {
+  if (auto late = timed_out_.find(peer); late != timed_out_.end()) {
+    if (std::ranges::find(late->second, response.from_height) != late->second.end()) return;
+  }
   const auto elapsed_ms = std::max<std::int64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now - asked.asked_at).count(), 1);
-  const std::uint64_t bytes = counted_bytes(response, false);
-  const std::uint64_t per_second =
-      bytes > std::numeric_limits<std::uint64_t>::max() / 1000
-          ? std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(elapsed_ms)
-          : bytes * 1000 / static_cast<std::uint64_t>(elapsed_ms);
+  const double by_count = static_cast<double>(asked.request.count) /
+                          static_cast<double>(std::max<std::size_t>(response.blocks.size(), 1));
+  const double by_bytes =
+      static_cast<double>(config_.response_bytes_max) /
+      static_cast<double>(std::max<std::uint64_t>(counted_bytes(response, false), 1));
+  const double projected =
+      static_cast<double>(elapsed_ms) * std::max(1.0, std::min(by_count, by_bytes));
+  const std::uint64_t projected_ms = projected >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max()
+                                                         : static_cast<std::uint64_t>(projected);
   const auto level =
-      static_cast<std::uint32_t>(std::bit_width(std::max<std::uint64_t>(per_second, 1)));
-  const std::uint64_t last_sent = response.from_height + response.blocks.size() - 1;
-  const std::uint64_t claimed =
-      std::max({response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)});
-  const bool had_no_more = claimed <= last_sent;
+      static_cast<std::uint32_t>(std::bit_width(std::max<std::uint64_t>(projected_ms, 1)));
   auto it = rate_levels_.find(peer);
   if (it == rate_levels_.end()) {
     if (rate_levels_.size() >= config_.penalties_max) {
-      // Forget the fastest: an unmeasured peer ranks first anyway, so this costs nothing.
-      rate_levels_.erase(std::max_element(rate_levels_.begin(), rate_levels_.end(),
+      // Forget the fastest: it goes back to "unmeasured", behind the fast measured peers and
+      // ahead of the slow ones, and is measured again when asked; forgetting a slow peer would
+      // move it ahead of slow peers it is no better than.
+      rate_levels_.erase(std::min_element(rate_levels_.begin(), rate_levels_.end(),
                                           [](auto& a, auto& b) { return a.second < b.second; }));
     }
-    rate_levels_.emplace(peer, level);
-  } else if (!had_no_more || level > it->second) {
-    it->second = level;
+    it = rate_levels_.emplace(peer, level).first;
   }
+  it->second = level;
   LEDGER_ASSERT(rate_levels_.size() <= config_.penalties_max);
 }
 
@@ -446,8 +454,11 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
       tip.height > std::numeric_limits<std::uint64_t>::max() - config_.blocks_max
           ? std::numeric_limits<std::uint64_t>::max()
           : tip.height + config_.blocks_max;
-  using Rank = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::uint64_t,
-                          std::uint64_t>;
+  using Rank = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t,
+                          std::uint64_t, std::uint64_t>;
+  // A fast peer would fill a request within a quarter of the request timeout.
+  const auto fast_level_max = static_cast<std::uint32_t>(std::bit_width(
+      static_cast<std::uint64_t>(std::max<std::int64_t>(config_.request_timeout.count() / 4, 1))));
   std::optional<PublicKey> best;
   Rank best_rank{};
   for (const auto& [peer, state] : claims_) {
@@ -471,16 +482,20 @@ std::optional<PublicKey> BlockSync::pick(const storage::ChainTip& tip, SyncTime 
     if (auto it = short_answers_.find(peer); it != short_answers_.end()) {
       if (now - it->second.last < config_.retry_after_max) shorts = it->second.answers;
     }
-    // Slower peers rank lower; an unmeasured one first, so that it gets measured.
-    std::uint32_t slowness = 0;
-    if (auto it = rate_levels_.find(peer); it != rate_levels_.end()) slowness = 65 - it->second;
+    // Fast measured peers first, by pace; then the unmeasured (so that each gets measured
+    // when no fast peer is at hand); then the slow ones, by pace.
+    std::uint32_t tier = 1;
+    std::uint32_t pace = 0;
+    if (auto it = rate_levels_.find(peer); it != rate_levels_.end()) {
+      pace = it->second;
+      tier = pace <= fast_level_max ? 0 : 2;
+    }
     // Lower is better (keys are visited in ascending order, so ties keep the smallest).
-    const Rank rank{failures,
-                    slowness,
-                    shorts,
-                    busy,
-                    std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
-                    state.asked_seq};
+    const Rank rank{
+        failures,       tier,
+        pace,           shorts,
+        busy,           std::numeric_limits<std::uint64_t>::max() - std::min(claimed, claim_cap),
+        state.asked_seq};
     if (!best || rank < best_rank) {
       best = peer;
       best_rank = rank;

@@ -43,9 +43,9 @@
 //   neither failure nor success: every block at or below a tip that moved since the request
 //   (consensus committed them meanwhile).
 //   ignored, no penalty, the request in flight stands: a late answer, i.e. from the height of
-//   the peer's last request that timed out (already its failure) while a later request to it,
-//   from another height, is in flight. Requests carry no id; an honest answer can take longer
-//   than request_timeout on a slow link.
+//   one of the peer's last four requests that timed out (already its failure) while a later request
+//   to it, from another height, is in flight. Requests carry no id; an honest answer can take
+//   longer than request_timeout on a slow link.
 // A peer's claimed height is only used to choose whom to ask, and only up to tip + blocks_max:
 // a claim of u64::max (or any height far beyond what the validators have proved) ranks no
 // higher than a claim of one full request ahead. Claims only go up on one connection: an honest
@@ -97,25 +97,27 @@
 // given another).
 //
 // Delivery rate. With one request in flight, a peer that answers slowly holds up sync for as
-// long as it takes, up to request_timeout, without ever failing: a peer that sends full,
-// correct answers just before the timeout would, in a plain rotation, slow sync a thousandfold
-// while it has the turn. So each verified answer that advances the tip measures the peer's
-// rate: its block bytes (blocks and certificates; proof headers are the peer's choice) over the
-// time from the request to the answer (at least 1 ms), kept as a level, the bit width of bytes
-// per second, across reconnects. A faster level ranks first; an unmeasured peer ranks above
-// all, so every peer gets measured once. An answer that ends where the peer's claim ends
-// (nothing more to send) only raises the level, as it says little of what the peer can do. A
-// slow peer is thus asked only when no faster one is ahead and not failing: one slow answer per
-// peer identity, not half the turns. Levels are coarse (a factor of two) so that peers of
-// about the same speed still take turns.
+// long as it takes, up to request_timeout, without ever failing: a peer that sends correct
+// answers just before the timeout would, in a plain rotation, slow sync a thousandfold while it
+// has the turn. So each verified answer that advances the tip measures the peer's pace: the
+// time from the request to the answer (at least 1 ms) scaled to a full answer, by count or by
+// bytes (blocks and certificates; proof headers are the peer's choice), whichever the answer
+// came nearer to; kept as a level, the bit width of those milliseconds, by peer key across
+// reconnects, and set by every answer (a peer that claims one block at a time and sends it
+// slowly is judged as slow, whatever it did before). A peer is fast when its level is at most
+// that of request_timeout / 4. Fast peers rank first, by level; then peers not measured yet
+// (each gets measured when no fast peer is at hand, but fresh identities cannot push a fast
+// peer aside); then slow peers, by level. So a slow peer is asked only when no fast or
+// unmeasured one is ahead and not failing. An answer to a request that timed out is not timed.
+// Levels are coarse (a factor of two) so that peers of about the same pace still take turns.
 //
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
 // than lag_blocks ahead, not backing off and not busy, the one asked is the first by: fewest
-// failures, highest rate level (unmeasured first), fewest consecutive short answers, fewest
-// consecutive busy answers, highest claim (capped as above), asked least recently (a new
-// connection as if asked just now), smallest key. A verified response that advances the tip and
-// is not short clears the peer's failures and short answers.
+// failures, fast before unmeasured before slow (then lowest pace level), fewest consecutive short
+// answers, fewest consecutive busy answers, highest claim (capped as above), asked least recently
+// (a new connection as if asked just now), smallest key. A verified response that advances the tip
+// and is not short clears the peer's failures and short answers.
 //
 // Thread: thread-compatible; the node uses it on its event loop thread only.
 #pragma once
@@ -294,7 +296,7 @@ class BlockSync {
   std::uint32_t short_answers_of(const PublicKey& peer) const;
   // Consecutive busy answers of `peer` not yet cleared by a verified one (0 if none).
   std::uint32_t busy_answers_of(const PublicKey& peer) const;
-  // The delivery rate level of `peer` (see "Delivery rate"; nullopt: not measured yet).
+  // The pace level of `peer`, lower is faster (see "Delivery rate"; nullopt: not measured yet).
   std::optional<std::uint32_t> rate_level_of(const PublicKey& peer) const;
   // The highest height `peer` claimed on its connection (nullopt: not tracked).
   std::optional<std::uint64_t> claim_of(const PublicKey& peer) const;
@@ -351,12 +353,14 @@ class BlockSync {
   std::map<PublicKey, Short> short_answers_;
   // Peers whose last answers were busy; kept across reconnects; <= penalties_max.
   std::map<PublicKey, Busy> busy_;
-  // The delivery rate each peer showed, as log2 of block bytes per second (1..64, see
-  // "Delivery rate"); kept across reconnects; <= penalties_max. Absent: not measured yet.
+  // The pace each peer showed, the bit width of the milliseconds a full answer would have taken
+  // (1..64, lower is faster; see "Delivery rate"); kept across reconnects; <= penalties_max.
+  // Absent: not measured yet.
   std::map<PublicKey, std::uint32_t> rate_levels_;
-  // The from_height of each peer's last request that timed out: an answer to it that arrives
-  // while a later request is in flight is late, not wrong. <= penalties_max.
-  std::map<PublicKey, std::uint64_t> timed_out_;
+  // The from_height of each peer's last kLateHeightsMax requests that timed out: an answer to
+  // one that arrives while a later request is in flight is late, not wrong. <= penalties_max.
+  static constexpr std::size_t kLateHeightsMax = 4;
+  std::map<PublicKey, std::vector<std::uint64_t>> timed_out_;
   void note_rate(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
                  SyncTime now);
   std::optional<InFlight> in_flight_;  // at most one request outstanding

@@ -34,16 +34,21 @@ class CommitPipeline {
   // Every reference must outlive the pipeline.
   CommitPipeline(storage::ChainStore& store, SpeculativeState& speculative, Mempool& mempool);
 
-  // `blocks` are consecutive heights, each the child of the one before; blocks that share a
-  // commit certificate must come in one call. Those at or below the tip must be the stored
-  // blocks; the others, the first of which is the child of the tip, are stored as one batch.
-  // Returns what was newly stored, in order. Errors, with nothing stored: kInternal "safety
+  // `blocks` are consecutive heights, each the child of the one before. Blocks that share a
+  // commit certificate may come in several calls (block sync splits a batch longer than
+  // room()): the publication hold keeps readers off a partial batch. Those at or below the tip must
+  // be the stored blocks; the others, the first of which is the child of the tip, are stored as one
+  // batch. Returns what was newly stored, in order. Errors, with nothing stored: kInternal "safety
   // violation" if a block at a stored height is not the stored block; kInvalidArgument if a
   // header's state root is not the state after its parent; an execution error; the store's
   // refusal or I/O error (also reading the publication hold). A mempool eviction error comes
   // after the batch is stored.
   StatusOr<std::vector<consensus::CommittedBlock>> commit(
       std::vector<consensus::CommittedBlock> blocks);
+  // How many blocks not executed yet one commit() can take now: each is executed on the one
+  // before it in the speculative state, whose entries consensus shares (kResourceExhausted past
+  // them).
+  std::size_t room() const { return speculative_.room(); }
 
  private:
   Status check_committed_already(const Block& block, const Hash& id) const;

@@ -66,6 +66,10 @@ class SpeculativeState {
   // Drops every entry (the committed tip moved by other means than these blocks).
   void clear() { executed_.clear(); }
   std::size_t size() const { return executed_.size(); }
+  // Blocks that can still be executed before kResourceExhausted.
+  std::size_t room() const {
+    return executed_.size() < entries_max_ ? entries_max_ - executed_.size() : 0;
+  }
 
  private:
   class Reader;

@@ -1,6 +1,7 @@
 // What a node does with a sync response (host component; docs/architecture.md, "Block sync"):
 // BlockSync checks it, the verified blocks go through the CommitPipeline one batch per shared
-// commit certificate, each batch is published through the ChainView, a block the executor
+// commit certificate (in parts when a batch is longer than the pipeline's room), each part is
+// published through the ChainView (which holds back a batch until its B0), a block the executor
 // refuses is the peer's failure, and the replica is fed the last block committed
 // (Replica::on_synced_commit). ledgerd's SyncDriver (through its ConsensusLoop) and the
 // simulator's SimHost both call this one component, so the simulator runs the node's sync
@@ -37,9 +38,10 @@ struct SyncApplied {
   // The last block committed with its certificate (what the replica is fed), even when a later
   // group failed.
   std::optional<consensus::CommittedBlock> last;
-  // OK, or the commit pipeline's error that stopped the commits. kInvalidArgument (a state root
-  // that is not the state after the parent) is the peer's fault and was reported to BlockSync;
-  // any other error is fatal.
+  // OK, or the commit pipeline's error that stopped the commits. kIoError, kCorruption and
+  // kInternal (a safety violation) are fatal; kResourceExhausted (this node's speculative state
+  // full) is this node's and is only noted; any other (a state root that is not the state after
+  // the parent, above all) is the peer's fault and was reported to BlockSync.
   Status status;
   bool fatal = false;  // the node must stop with `status`
   // Replica::on_synced_commit's output, when a replica was given and `last` is above its

@@ -232,6 +232,54 @@ TEST_F(SyncApplierTest, CommitPipeline_WritesEachBatchWithTheHoldTheStoredBatche
   EXPECT_EQ(view_.latest_height(), 4u);
 }
 
+// Review: a commit group was executed whole in the speculative state before its write, whose
+// entries are sized by this node's pending_blocks_max. An honest batch can be twice the voters'
+// pending_blocks_max, so a longer group failed with kResourceExhausted on every retry, and each
+// time the peer that sent it was penalised: with pending_blocks_max 16 and the default
+// sync_blocks_max 64, every honest peer. A batch longer than the room is now written in parts
+// (the publication rule keeps it from readers until its B0), and a full speculative state is
+// not the peer's fault.
+TEST_F(SyncApplierTest, BatchLongerThanTheSpeculativeRoom_IsWrittenInPartsWithoutBlamingThePeer) {
+  SpeculativeState small{store_, signatures_.as_check(), 1};
+  CommitPipeline pipeline{store_, small, mempool_};
+  SyncApplier applier{sync_, pipeline, view_};
+  // Three blocks under the last one's certificate: one batch, B0 = height 3.
+  SyncResponseMessage r = response(*chain_, 3);
+  for (SyncResponseMessage::Item& item : r.blocks)
+    item.commit_cert = encode_qc(chain_->last().commit_cert);
+  ask(3);
+  const SyncApplied applied = applier.on_response(peer_, r, *store_.tip(), now_, nullptr);
+
+  ASSERT_TRUE(applied.status.is_ok()) << applied.status.to_string();
+  EXPECT_EQ(applied.committed, 3u);
+  EXPECT_EQ(store_.tip()->height, 3u);
+  EXPECT_EQ(view_.latest_height(), 3u);
+  EXPECT_EQ(sync_.failures_of(peer_), 0u);
+  EXPECT_EQ(small.size(), 0u);
+}
+
+// With no room at all (consensus holds every entry), nothing is committed and the peer is not
+// blamed: the note says why.
+TEST_F(SyncApplierTest, SpeculativeStateFull_IsNotThePeersFailure) {
+  SpeculativeState none{store_, signatures_.as_check(), 1};
+  TestChain proposal = *chain_;  // consensus's own uncommitted block takes the one entry
+  const storage::BlockCommit& own = proposal.next({});
+  ASSERT_TRUE(none.execute_block_on_parent(own.block, own.block.id()).is_ok());
+  ASSERT_EQ(none.room(), 0u);
+  CommitPipeline pipeline{store_, none, mempool_};
+  SyncApplier applier{sync_, pipeline, view_};
+  const SyncResponseMessage r = response(*chain_, 2);
+  ask(2);
+  const SyncApplied applied = applier.on_response(peer_, r, *store_.tip(), now_, nullptr);
+
+  EXPECT_EQ(applied.status.code(), StatusCode::kResourceExhausted) << applied.status.to_string();
+  EXPECT_FALSE(applied.fatal);
+  EXPECT_EQ(store_.tip()->height, 0u);
+  EXPECT_EQ(sync_.failures_of(peer_), 0u);
+  ASSERT_FALSE(applied.notes.empty());
+  EXPECT_NE(applied.notes.back().text.find("cannot commit what"), std::string::npos);
+}
+
 TEST_F(SyncApplierTest, RefusedResponse_CommitsNothingAndSaysWhy) {
   SyncResponseMessage r = response(*chain_, 2);
   r.blocks.pop_back();
