@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "ledger/core/assert.h"
 #include "ledger/core/encoding.h"
@@ -232,7 +233,9 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
   }
 
   // Make the last block provable from the response alone, dropping blocks from the end until
-  // it is (a dropped block of the same batch becomes a proof header instead).
+  // it is (a dropped block of the same batch becomes a proof header instead). Each header is
+  // read from the store at most once per answer, however many blocks are dropped.
+  std::map<std::uint64_t, Bytes> header_cache;
   while (!response.blocks.empty()) {
     const std::uint64_t last_height = from + response.blocks.size() - 1;
     std::string why;
@@ -247,7 +250,8 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
             "'s own (" + std::to_string(*b0s.back()) + ")";
     } else {
       const std::uint64_t room = answer_bytes_max > bytes ? answer_bytes_max - bytes : 0;
-      LEDGER_ASSIGN_OR_RETURN(proofs, proof_headers(last_height, certs.back(), room, why));
+      LEDGER_ASSIGN_OR_RETURN(proofs,
+                              proof_headers(last_height, certs.back(), room, header_cache, why));
     }
     if (proofs) {
       std::uint64_t proof_bytes = 0;
@@ -274,6 +278,7 @@ StatusOr<SyncAnswer> SyncService::answer(const SyncRequestMessage& request,
 StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint64_t last_height,
                                                                        const QuorumCert& cert,
                                                                        std::uint64_t room,
+                                                                       HeaderCache& cache,
                                                                        std::string& why) const {
   const auto b0 = chain_.height_of(cert.data.parent_id);
   if (!b0.is_ok()) {
@@ -304,10 +309,14 @@ StatusOr<std::optional<std::vector<Bytes>>> SyncService::proof_headers(std::uint
   headers.reserve(static_cast<std::size_t>(count));
   std::uint64_t bytes = 0;
   for (std::uint64_t h = last_height + 1; h <= b0.value(); ++h) {
-    LEDGER_ASSIGN_OR_RETURN(Bytes header, chain_.raw_header_at(h));
-    bytes += header.size() + kItemOverheadBytes;
+    auto cached = cache.find(h);
+    if (cached == cache.end()) {
+      LEDGER_ASSIGN_OR_RETURN(Bytes header, chain_.raw_header_at(h));
+      cached = cache.emplace(h, std::move(header)).first;
+    }
+    bytes += cached->second.size() + kItemOverheadBytes;
     if (bytes > room) return does_not_fit();
-    headers.push_back(std::move(header));
+    headers.push_back(cached->second);
   }
   return std::optional<std::vector<Bytes>>(std::move(headers));
 }

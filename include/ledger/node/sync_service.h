@@ -160,12 +160,16 @@ class SyncService {
   // How long until the bucket admits a request (>= 1 ms).
   std::chrono::milliseconds wait_for(const Bucket& bucket) const;
   SyncAdmission drop(const PublicKey& peer, Bucket& bucket, SyncTime now, const std::string& why);
+  // Headers read while building one answer, by height (at most the answer's room plus the
+  // blocks asked for: each call reads upward from its last block until the room overflows).
+  using HeaderCache = std::map<std::uint64_t, Bytes>;
   // The proof headers for a response that ends at `last_height` with `cert`, within `room`
   // bytes; nullopt (and the reason in `why`) if it cannot be proved or they do not fit. Reads
-  // nothing when their count alone rules them out, and stops reading once they overflow.
+  // nothing when their count alone rules them out, stops reading once they overflow, and reads
+  // no header already in `cache`.
   StatusOr<std::optional<std::vector<Bytes>>> proof_headers(std::uint64_t last_height,
                                                             const QuorumCert& cert,
-                                                            std::uint64_t room,
+                                                            std::uint64_t room, HeaderCache& cache,
                                                             std::string& why) const;
 
   // The height answers stop at: the store's tip, or the servable height if lower.

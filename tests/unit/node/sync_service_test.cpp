@@ -246,6 +246,28 @@ TEST(SyncService, ProofHeadersThatCannotFit_AreNotRead) {
   }
 }
 
+// Second review: the count check uses the shortest possible header, but real ones carry a
+// quorum's signatures; headers that passed it but did not fit were read again for every block
+// the answer dropped. Each header is now read at most once per answer.
+TEST(SyncService, ProofHeaders_ReadAtMostOncePerAnswer) {
+  const SyncChain chain(kRounds);
+  const auto stored = store_with_far_certificates(chain);  // 1..4 committed by B0 = 11
+  std::uint64_t blocks = 0;
+  for (std::uint64_t h = 1; h <= 4; ++h)
+    blocks += item_bytes(chain, h);
+  std::uint64_t three_headers = 0;
+  for (std::uint64_t h = 5; h <= 7; ++h)
+    three_headers += encode_header(chain.block(h).header).size() + 16;
+  SyncServiceConfig config = chain.service_config();
+  config.response_bytes_max = blocks + three_headers;  // seven headers pass the count check
+  CountingStore counting(*stored);
+  const SyncService service(counting, config);
+  const auto answer = service.answer(SyncRequestMessage{1, 4});
+  ASSERT_TRUE(answer.is_ok());
+  EXPECT_GT(counting.header_reads, 0);
+  EXPECT_LE(counting.header_reads, 10) << "heights 2..11, each at most once";
+}
+
 TEST(SyncService, ByteBudget_CutsAnswersAndDropsAPeerInDebt) {
   const SyncChain chain(kRounds);
   const std::uint64_t one = item_bytes(chain, 2);  // the largest (height 1's parent QC is empty)
