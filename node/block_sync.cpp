@@ -168,7 +168,10 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   // height tells them apart): late, not a lie. The request in flight stands.
   if (response.from_height != in_flight_->request.from_height) {
     auto late = timed_out_.find(peer);
-    if (late != timed_out_.end() && std::erase(late->second, response.from_height) > 0) {
+    std::vector<std::uint64_t>::iterator height;
+    if (late != timed_out_.end() &&
+        (height = std::ranges::find(late->second, response.from_height)) != late->second.end()) {
+      late->second.erase(height);  // one copy: the same height may have timed out twice
       if (late->second.empty()) timed_out_.erase(late);
       ++stats_.responses_late;
       out.notes.push_back(note(SyncNote::Level::kDebug,
@@ -181,6 +184,13 @@ SyncOutput BlockSync::on_response(const PublicKey& peer, const SyncResponseMessa
   in_flight_.reset();
   raise_claim(peer, response.committed_height);
   if (response.blocks.empty() && response.retry_after_ms > 0) {
+    // An honest busy answer comes before any store read: one that took long is a slow peer
+    // keeping its place (it would otherwise keep the pace of an earlier fast answer).
+    const auto elapsed_ms = std::max<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - asked.asked_at).count(), 1);
+    set_pace(peer,
+             static_cast<std::uint32_t>(std::bit_width(static_cast<std::uint64_t>(elapsed_ms))),
+             true);
     note_busy(peer, response, now, out);
     return out;
   }
@@ -239,6 +249,11 @@ SyncOutput BlockSync::poll(const storage::ChainTip& tip, SyncTime now) {
     std::vector<std::uint64_t>& heights = timed_out_[peer];
     if (heights.size() >= kLateHeightsMax) heights.erase(heights.begin());
     heights.push_back(in_flight_->request.from_height);
+    // It held the turn for the whole timeout: slow, whatever its pace before.
+    set_pace(peer,
+             static_cast<std::uint32_t>(std::bit_width(static_cast<std::uint64_t>(
+                 std::max<std::int64_t>(config_.request_timeout.count(), 1)))),
+             true);
     in_flight_.reset();
     penalise(peer,
              "did not answer within " + std::to_string(config_.request_timeout.count()) + " ms",
@@ -379,8 +394,16 @@ void BlockSync::note_rate(const PublicKey& peer, const InFlight& asked,
   }
   const auto elapsed_ms = std::max<std::int64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now - asked.asked_at).count(), 1);
-  const double by_count = static_cast<double>(asked.request.count) /
-                          static_cast<double>(std::max<std::size_t>(response.blocks.size(), 1));
+  // What the peer could have sent: the blocks asked, or fewer if its claim ends before them (an
+  // honest peer at the head has only the newest blocks; a slow peer claiming one block at a time
+  // is slow by its time alone).
+  const std::uint64_t claimed =
+      std::max({response.committed_height, asked.claimed_height, claim_of(peer).value_or(0)});
+  const std::uint64_t available =
+      claimed >= asked.request.from_height ? claimed - asked.request.from_height + 1 : 1;
+  const double by_count =
+      static_cast<double>(std::min<std::uint64_t>(asked.request.count, available)) /
+      static_cast<double>(std::max<std::size_t>(response.blocks.size(), 1));
   const double by_bytes =
       static_cast<double>(config_.response_bytes_max) /
       static_cast<double>(std::max<std::uint64_t>(counted_bytes(response, false), 1));
@@ -390,6 +413,11 @@ void BlockSync::note_rate(const PublicKey& peer, const InFlight& asked,
                                                          : static_cast<std::uint64_t>(projected);
   const auto level =
       static_cast<std::uint32_t>(std::bit_width(std::max<std::uint64_t>(projected_ms, 1)));
+  set_pace(peer, level, false);
+}
+
+// Sets the peer's pace level, or with `at_least` only raises it (slower).
+void BlockSync::set_pace(const PublicKey& peer, std::uint32_t level, bool at_least) {
   auto it = rate_levels_.find(peer);
   if (it == rate_levels_.end()) {
     if (rate_levels_.size() >= config_.penalties_max) {
@@ -401,7 +429,7 @@ void BlockSync::note_rate(const PublicKey& peer, const InFlight& asked,
     }
     it = rate_levels_.emplace(peer, level).first;
   }
-  it->second = level;
+  if (!at_least || level > it->second) it->second = level;
   LEDGER_ASSERT(rate_levels_.size() <= config_.penalties_max);
 }
 

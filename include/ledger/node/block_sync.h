@@ -100,16 +100,19 @@
 // long as it takes, up to request_timeout, without ever failing: a peer that sends correct
 // answers just before the timeout would, in a plain rotation, slow sync a thousandfold while it
 // has the turn. So each verified answer that advances the tip measures the peer's pace: the
-// time from the request to the answer (at least 1 ms) scaled to a full answer, by count or by
-// bytes (blocks and certificates; proof headers are the peer's choice), whichever the answer
-// came nearer to; kept as a level, the bit width of those milliseconds, by peer key across
-// reconnects, and set by every answer (a peer that claims one block at a time and sends it
-// slowly is judged as slow, whatever it did before). A peer is fast when its level is at most
-// that of request_timeout / 4. Fast peers rank first, by level; then peers not measured yet
-// (each gets measured when no fast peer is at hand, but fresh identities cannot push a fast
-// peer aside); then slow peers, by level. So a slow peer is asked only when no fast or
-// unmeasured one is ahead and not failing. An answer to a request that timed out is not timed.
-// Levels are coarse (a factor of two) so that peers of about the same pace still take turns.
+// time from the request to the answer (at least 1 ms) scaled to a full answer, by count (of
+// the blocks its claim allowed) or by bytes (blocks and certificates; proof headers are the
+// peer's choice), whichever the answer came nearer to; kept as a level, the bit width of those
+// milliseconds, by peer key across reconnects, and set by every answer (a peer that claims one
+// block at a time and sends it slowly is judged as slow, whatever it did before). A busy
+// answer raises the level to that of its own delay (an honest one comes before any store
+// read), a timeout to that of request_timeout. A peer is fast when its level is at most that
+// of request_timeout / 4 (a full answer within about 4 s with the default 10 s). Fast peers rank
+// first, by level; then peers not measured yet (each gets measured when no fast peer is at hand,
+// but fresh identities cannot push a fast peer aside); then slow peers, by level. So a slow peer is
+// asked only when no fast or unmeasured one is ahead and not failing. An answer to a request that
+// timed out is not timed. Levels are coarse (a factor of two) so that peers of about the same pace
+// still take turns.
 //
 // Pacing: one request in flight; after any failure no request (to anyone) for retry_interval;
 // a failed peer waits backoff_min * 2^(failures - 1), at most backoff_max. Among the peers more
@@ -363,6 +366,7 @@ class BlockSync {
   std::map<PublicKey, std::vector<std::uint64_t>> timed_out_;
   void note_rate(const PublicKey& peer, const InFlight& asked, const SyncResponseMessage& response,
                  SyncTime now);
+  void set_pace(const PublicKey& peer, std::uint32_t level, bool at_least);
   std::optional<InFlight> in_flight_;  // at most one request outstanding
   SyncTime quiet_until_{};             // no request before (retry_interval after a failure)
   BlockSyncStats stats_;

@@ -1317,5 +1317,64 @@ TEST(BlockSync, LateAnswerAfterTwoTimeouts_IsStillLate) {
   EXPECT_EQ(asker.sync().stats().responses_late, 2u);
 }
 
+// Third review: a peer measured fast once answered "busy" just before the timeout at every
+// turn: no failure, no measurement, only 250 ms aside, and with its fast pace it outranked the
+// honest peer again (two such peers: no honest turn at all). A busy answer that took long now
+// makes the peer slow, and so does a timeout.
+TEST(BlockSync, LateBusyAnswersAndTimeouts_MakeAFastPeerSlow) {
+  const SyncChain chain(kRounds);
+  const PublicKey liar = peer_key(1);
+  const PublicKey honest = peer_key(2);
+  const BlockSyncConfig config = chain.config();
+  Asker asker(chain, config);
+  SyncService service(chain.store(), chain.service_config());
+  asker.sync().on_peer_status(liar, chain.committed_height());
+  auto request = asker.poll();
+  ASSERT_TRUE(request.has_value() && request->peer == liar);
+  asker.respond(liar, service.answer(request->request).value().response);  // at once
+  const std::uint32_t fast = *asker.sync().rate_level_of(liar);
+  asker.sync().on_peer_status(honest, chain.committed_height());
+  request = asker.poll();
+  ASSERT_TRUE(request.has_value() && request->peer == liar);
+  asker.advance(config.request_timeout - 1ms);
+  asker.respond(liar, service.busy(request->request, 1ms));
+  EXPECT_GT(*asker.sync().rate_level_of(liar), fast);
+  asker.advance(config.retry_interval);
+  request = asker.poll();
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->peer, honest) << "the late-busy peer kept its place";
+
+  // A timeout: the peer that held the turn for it is slow.
+  const PublicKey silent = peer_key(3);
+  Asker other(chain, config);
+  other.sync().on_peer_status(silent, chain.committed_height());
+  request = other.poll();
+  ASSERT_TRUE(request.has_value());
+  other.respond(silent, service.answer(request->request).value().response);
+  const std::uint32_t was = *other.sync().rate_level_of(silent);
+  ASSERT_TRUE(other.poll().has_value());
+  other.advance(config.request_timeout);
+  (void)other.poll();
+  EXPECT_GT(*other.sync().rate_level_of(silent), was);
+}
+
+// Third review: an honest peer at the head, with one new block, was judged as if it could have
+// sent a full request (x64): with a round trip of 64 ms or more it ranked slow, behind every
+// unmeasured identity. An answer is now scaled to what the peer's claim allowed.
+TEST(BlockSync, HonestPeerAtTheHead_StaysFast) {
+  const SyncChain chain(kRounds);
+  const PublicKey honest = peer_key(2);
+  const BlockSyncConfig config = chain.config();
+  Asker asker(chain, config, chain.committed_height() - 1);
+  SyncService service(chain.store(), chain.service_config());
+  asker.sync().on_peer_status(honest, chain.committed_height());  // one block ahead
+  auto request = asker.poll();
+  ASSERT_TRUE(request.has_value());
+  asker.advance(70ms);
+  asker.respond(honest, service.answer(request->request).value().response);
+  EXPECT_EQ(asker.tip().height, chain.committed_height());
+  EXPECT_LE(*asker.sync().rate_level_of(honest), 7u);  // 70 ms, not 64 x 70 ms
+}
+
 }  // namespace
 }  // namespace ledger::node
